@@ -1,0 +1,54 @@
+"""Exports the trained adapter in PEFT format at the end of fit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.utilities import rank_zero_info
+
+from selftt.utils.atomic import write_dir_atomic
+
+PROMPT_FILE = "selftt_prompt.json"
+"""Beside the adapter: the task and prompt format it was trained with."""
+
+
+class AdapterExport(Callback):
+    """At the end of fit, write the adapter (``PeftModel.from_pretrained`` loads it), the
+    tokenizer and the prompt format into ``<run dir>/<dirname>`` (rank 0, atomically)."""
+
+    def __init__(self, dirname: str = "adapter", enabled: bool = True) -> None:
+        """
+        Args:
+            dirname: Folder name inside the run directory (``trainer.log_dir``).
+            enabled: Set to false to skip the export.
+        """
+        self.dirname = dirname
+        self.enabled = enabled
+        self.path: Path | None = None
+
+    def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if not self.enabled or trainer.sanity_checking:
+            return
+        self.path = Path(trainer.log_dir or trainer.default_root_dir) / self.dirname
+        if not trainer.is_global_zero:
+            return
+        datamodule = trainer.datamodule
+        prompt = {
+            "base_model": pl_module.model_name_or_path,
+            "task": getattr(datamodule, "task_name", None),
+            "task_options": getattr(datamodule, "task_options", None),
+            "prompt_format": datamodule.formatter.describe()
+            if getattr(datamodule, "formatter", None)
+            else None,
+        }
+
+        def write(folder: Path) -> None:
+            pl_module.export_adapter(folder)
+            (folder / PROMPT_FILE).write_text(
+                json.dumps(prompt, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+
+        write_dir_atomic(self.path, write)
+        rank_zero_info(f"selftt: PEFT adapter written to {self.path}")

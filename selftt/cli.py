@@ -1,0 +1,56 @@
+"""``python -m selftt fit|validate|test|predict --config configs/X.yaml``."""
+
+from __future__ import annotations
+
+import sys
+
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from selftt.callbacks.adapter_export import AdapterExport
+from selftt.callbacks.adapter_sync import AdapterSyncCheck
+from selftt.datamodules import SelfTTDataModule
+from selftt.errors import SelfTTError
+from selftt.modules import SelfTTModule
+
+TRAINER_DEFAULTS = {
+    "logger": {
+        "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+        "init_args": {"save_dir": "logs", "name": "selftt"},
+    },
+}
+
+
+def _default_callbacks() -> list:
+    """Always added by LightningCLI, besides those a config lists (fresh instances per run)."""
+    return [LearningRateMonitor(), AdapterSyncCheck()]
+
+
+class SelfTTCLI(LightningCLI):
+    """LightningCLI with selftt's model and data, adapter-only checkpoints and PEFT export."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("model.model_name_or_path", "data.tokenizer")
+        parser.link_arguments("model.trust_remote_code", "data.trust_remote_code")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "{step}"})
+        parser.add_lightning_class_args(AdapterExport, "adapter_export")
+
+
+def cli_main(args: list[str] | None = None) -> SelfTTCLI | None:
+    """Run the CLI; a ``SelfTTError`` ends it with one readable line and exit status 2."""
+    try:
+        return SelfTTCLI(
+            SelfTTModule,
+            SelfTTDataModule,
+            trainer_defaults={**TRAINER_DEFAULTS, "callbacks": _default_callbacks()},
+            save_config_kwargs={"overwrite": True},
+            auto_configure_optimizers=False,
+            args=args,
+        )
+    except SelfTTError as err:
+        print(f"selftt: error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+__all__ = ["SelfTTCLI", "cli_main"]

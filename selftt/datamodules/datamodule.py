@@ -1,0 +1,263 @@
+"""The LightningDataModule: the training mixture and validation sets, tokenized and length-batched."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+from lightning.pytorch import LightningDataModule
+from lightning.pytorch.utilities import rank_zero_info
+from torch.utils.data import DataLoader
+
+from selftt.datamodules.components import AVAILABLE_COMPONENTS, COMPONENT_NAMES, DataComponent, EvalSet
+from selftt.datamodules.prompting import PromptFormatter, PromptStyle
+from selftt.datamodules.sampler import LengthGroupedSampler, ResumableDataLoader
+from selftt.datamodules.tokenization import EncodeStats, PadCollator, encode_pair
+from selftt.errors import ConfigError, DataError
+from selftt.modules.loading import load_tokenizer
+from selftt.tasks import Example, Task, get_task
+
+log = logging.getLogger(__name__)
+
+
+class SelfTTDataModule(LightningDataModule):
+    """Builds the training set from named components and the validation sets, for one task.
+
+    Examples become (prompt, target) pairs through the task spec and the prompt format,
+    are tokenized with the loss masked on the prompt, and are batched by length.
+    """
+
+    def __init__(
+        self,
+        task: str = "math",
+        task_options: dict | None = None,
+        components: list[DataComponent] | None = None,
+        val_sets: list[EvalSet] | None = None,
+        val_holdout: int = 0,
+        tokenizer: str | None = None,
+        trust_remote_code: bool = False,
+        prompt_style: PromptStyle = "auto",
+        max_length: int = 1024,
+        batch_size: int = 16,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        seed: int = 42,
+    ) -> None:
+        """
+        Args:
+            task: Task family: 'math' (GSM8K/MGSM), 'qa' (SQuAD/XQuAD) or 'nli' (MultiNLI/XNLI).
+            task_options: Keyword options of the task (e.g. keep_calculator_annotations for math).
+            components: The parts of the training mixture (name, path, lang, split, limit).
+            val_sets: Validation sets, e.g. the target-language evaluation data.
+            val_holdout: Hold out the last N examples of the first 'src' component for validation.
+            tokenizer: Tokenizer id or folder; linked to model.model_name_or_path by the CLI.
+            trust_remote_code: Linked to model.trust_remote_code.
+            prompt_style: 'chat' (the tokenizer's chat template), 'plain' (an instruction format)
+                or 'auto' (chat when the tokenizer has a template).
+            max_length: Longest tokenized prompt + answer; longer pairs are dropped and counted.
+            batch_size: Global batch size per optimizer step, across devices and accumulation.
+            eval_batch_size: Per-device validation batch size (default: the per-device train batch).
+            num_workers: DataLoader worker processes.
+            seed: Seed of the batch order.
+        """
+        super().__init__()
+        self.save_hyperparameters(ignore=["components", "val_sets"])
+        # Plain types only, so that checkpoints load with torch.load(weights_only=True).
+        self.hparams["components"] = [asdict(c) for c in components or []]
+        self.hparams["val_sets"] = [asdict(v) for v in val_sets or []]
+        self.task_name = task
+        self.task_options = dict(task_options or {})
+        self.components = list(components or [])
+        self.val_sets = list(val_sets or [])
+        self.val_holdout = val_holdout
+        self.tokenizer_name = tokenizer
+        self.trust_remote_code = trust_remote_code
+        self.prompt_style = prompt_style
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.num_workers = num_workers
+        self.seed = seed
+        self._check_config()
+        self.task: Task = get_task(task, key="data.task", **self.task_options)
+        self.tokenizer = None
+        self.formatter: PromptFormatter | None = None
+        self.train_data: list[dict] = []
+        self.val_data: list[list[dict]] = []
+        self.val_set_names: list[str] = []
+        self.component_sizes: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ config
+    def _check_config(self) -> None:
+        for i, comp in enumerate(self.components):
+            if comp.name not in COMPONENT_NAMES:
+                raise ConfigError(
+                    f"data.components[{i}].name",
+                    f"unknown component '{comp.name}'; expected one of {', '.join(COMPONENT_NAMES)}",
+                )
+            if comp.name not in AVAILABLE_COMPONENTS:
+                raise ConfigError(
+                    f"data.components[{i}].name",
+                    f"component '{comp.name}' needs self-translation, which this version does not have yet",
+                )
+            if not comp.path:
+                raise ConfigError(f"data.components[{i}].path", "is empty; expected a file or 'hf://' source")
+            if comp.limit is not None and comp.limit < 1:
+                raise ConfigError(f"data.components[{i}].limit", f"must be >= 1, got {comp.limit}")
+        for i, eval_set in enumerate(self.val_sets):
+            if not eval_set.path:
+                raise ConfigError(f"data.val_sets[{i}].path", "is empty; expected a file or 'hf://' source")
+        for key in ("max_length", "batch_size"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"data.{key}", f"must be >= 1, got {getattr(self, key)}")
+        if self.val_holdout < 0:
+            raise ConfigError("data.val_holdout", f"must be >= 0, got {self.val_holdout}")
+        if self.tokenizer_name is None:
+            raise ConfigError("data.tokenizer", "is not set (the CLI links it to model.model_name_or_path)")
+
+    # ------------------------------------------------------------------ setup
+    def setup(self, stage: str) -> None:
+        if self.tokenizer is None:
+            self.tokenizer = load_tokenizer(self.tokenizer_name, self.trust_remote_code)
+            self.formatter = PromptFormatter(self.tokenizer, self.prompt_style)
+        holdout: list[Example] = []
+        if stage == "fit":
+            self.train_data, holdout = self._build_train_set()
+        self.val_data, self.val_set_names = [], []
+        if holdout:
+            self._add_val_set(f"heldout_{holdout[0]['lang']}", holdout, "data.val_holdout")
+        for i, eval_set in enumerate(self.val_sets):
+            self.task.check_language(eval_set.lang, f"data.val_sets[{i}].lang")
+            examples = self.task.load(eval_set.path, eval_set.lang, split=eval_set.split)
+            examples = examples[: eval_set.limit] if eval_set.limit else examples
+            self._add_val_set(eval_set.name or _default_name(eval_set), examples, f"data.val_sets[{i}]")
+
+    def _build_train_set(self) -> tuple[list[dict], list[Example]]:
+        if not self.components:
+            raise ConfigError(
+                "data.components", "is empty; expected at least one 'src' component to train on"
+            )
+        train: list[dict] = []
+        holdout: list[Example] = []
+        for i, comp in enumerate(self.components):
+            key = f"data.components[{i}]"
+            self.task.check_language(comp.lang, f"{key}.lang")
+            examples = self.task.load(comp.path, comp.lang, split=comp.split)
+            if not holdout and self.val_holdout and comp.name == "src":
+                if self.val_holdout >= len(examples):
+                    raise ConfigError(
+                        "data.val_holdout",
+                        f"{self.val_holdout} held-out examples leave none of the {len(examples)} in {comp.path}",
+                    )
+                examples, holdout = examples[: -self.val_holdout], examples[-self.val_holdout :]
+            examples = examples[: comp.limit] if comp.limit else examples
+            encoded = self._encode(examples, key, comp.path)
+            for item in encoded:
+                item["component"] = comp.name
+            train += encoded
+            self.component_sizes[comp.name] = self.component_sizes.get(comp.name, 0) + len(encoded)
+        sizes = ", ".join(f"{k}={v}" for k, v in self.component_sizes.items())
+        rank_zero_info(
+            f"selftt: training mixture for task '{self.task_name}': {sizes} ({len(train)} examples)"
+        )
+        return train, holdout
+
+    def _add_val_set(self, name: str, examples: list[Example], key: str) -> None:
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+        if name in self.val_set_names:
+            raise ConfigError(key, f"two validation sets are named '{name}'; give one a distinct 'name'")
+        self.val_data.append(self._encode(examples, key, name))
+        self.val_set_names.append(name)
+
+    def _encode(self, examples: list[Example], key: str, source: str) -> list[dict]:
+        if not examples:
+            raise DataError(source, "no examples to use")
+        stats = EncodeStats()
+        encoded = []
+        for example in examples:
+            prompt = self.formatter.prompt(self.task.instruction(example))
+            item = encode_pair(
+                self.tokenizer,
+                prompt,
+                self.task.target(example),
+                self.max_length,
+                self.formatter.add_special_tokens,
+                stats,
+            )
+            if item is not None:
+                item["id"] = example["id"]
+                encoded.append(item)
+        if stats.too_long:
+            log.warning(
+                "%s: dropped %d of %d examples longer than data.max_length=%d",
+                source,
+                stats.too_long,
+                len(examples),
+                self.max_length,
+            )
+        if stats.prefix_mismatch:
+            log.warning(
+                "%s: %d prompts tokenized differently inside prompt+answer; encoded the two parts apart",
+                source,
+                stats.prefix_mismatch,
+            )
+        if not encoded:
+            raise ConfigError(
+                "data.max_length",
+                f"all {len(examples)} examples of {key} ({source}) are longer than {self.max_length} tokens",
+            )
+        return encoded
+
+    # ------------------------------------------------------------------ loaders
+    def per_device_batch_size(self) -> int:
+        """``batch_size`` split over devices and gradient-accumulation steps."""
+        world = self.trainer.world_size if self.trainer is not None else 1
+        accumulate = self.trainer.accumulate_grad_batches if self.trainer is not None else 1
+        parts = world * accumulate
+        if self.batch_size % parts:
+            raise ConfigError(
+                "data.batch_size",
+                f"{self.batch_size} is not divisible by devices x accumulate_grad_batches = {world} x {accumulate}",
+            )
+        return self.batch_size // parts
+
+    def _loader(self, data: list[dict], batch_size: int, shuffle: bool) -> DataLoader:
+        trainer = self.trainer
+        sampler = LengthGroupedSampler(
+            [len(item["input_ids"]) for item in data],
+            batch_size,
+            num_replicas=trainer.world_size if trainer is not None else 1,
+            rank=trainer.global_rank if trainer is not None else 0,
+            shuffle=shuffle,
+            seed=self.seed,
+        )
+        kwargs = dict(
+            batch_size=batch_size,
+            sampler=sampler,
+            collate_fn=PadCollator(self.tokenizer.pad_token_id),
+            num_workers=self.num_workers,
+        )
+        if shuffle:  # training: resumable mid-epoch
+            return ResumableDataLoader(data, progress=self._train_batches_done, **kwargs)
+        return DataLoader(data, **kwargs)
+
+    def _train_batches_done(self) -> int:
+        return self.trainer.fit_loop.epoch_loop.batch_progress.current.ready if self.trainer else 0
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_data, self.per_device_batch_size(), shuffle=True)
+
+    def val_dataloader(self) -> list[DataLoader]:
+        size = self.eval_batch_size or self.per_device_batch_size()
+        return [self._loader(data, size, shuffle=False) for data in self.val_data]
+
+
+def _default_name(eval_set: EvalSet) -> str:
+    stem = (
+        eval_set.path.split(":")[-1].rsplit("/", 1)[-1]
+        if eval_set.path.startswith("hf://")
+        else Path(eval_set.path).stem
+    )
+    return f"{stem}_{eval_set.lang}"

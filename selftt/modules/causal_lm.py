@@ -1,0 +1,203 @@
+"""The LightningModule: a (Q)LoRA-adapted Hugging Face causal LM trained on answer tokens."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch import LightningModule
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torchmetrics import MeanMetric
+
+from selftt.errors import ConfigError, SelfTTError
+from selftt.modules.loading import (
+    DType,
+    Quantization,
+    load_causal_lm,
+    load_tokenizer,
+    resolve_dtype,
+    resolve_quantization,
+)
+from selftt.modules.lora import LoraSettings, attach_lora
+
+log = logging.getLogger(__name__)
+
+
+class SelfTTModule(LightningModule):
+    """A causal LM with a LoRA adapter: 4-bit QLoRA on GPU, LoRA on full-precision weights elsewhere.
+
+    The base model is built in ``configure_model`` so that under DDP each rank loads its own
+    copy straight onto its own device. Checkpoints hold only the adapter weights (plus the
+    optimizer state Lightning adds); the base weights are reloaded from ``model_name_or_path``.
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str,
+        quantization: Quantization = "auto",
+        dtype: DType = "auto",
+        lora: LoraSettings = LoraSettings(),  # noqa: B008 - a plain dataclass, copied below
+        adapter_path: str | None = None,
+        gradient_checkpointing: bool = False,
+        trust_remote_code: bool = False,
+        optimizer: OptimizerCallable = torch.optim.AdamW,
+        scheduler: LRSchedulerCallable | None = None,
+    ) -> None:
+        """
+        Args:
+            model_name_or_path: Hugging Face model id or local folder of the base causal LM.
+            quantization: '4bit' (NF4 + double quantization, QLoRA), 'none' (LoRA on
+                full-precision weights) or 'auto' (4bit where bitsandbytes passes a
+                forward/backward probe on a CUDA device, else none).
+            dtype: Weight/compute dtype; 'auto' is bfloat16 on a GPU that supports it, else float32.
+            lora: LoRA rank, alpha, dropout and target modules.
+            adapter_path: Start from this PEFT adapter folder instead of a fresh adapter.
+            gradient_checkpointing: Recompute activations in backward (non-reentrant) to save memory.
+            trust_remote_code: Allow model code from the hub to run. Off unless you set it.
+            optimizer: Optimizer over the adapter parameters (class_path + init_args in the config).
+            scheduler: Optional learning-rate scheduler, stepped every optimizer step.
+        """
+        super().__init__()
+        if quantization not in ("4bit", "none", "auto"):
+            raise ConfigError("model.quantization", f"got '{quantization}'; expected one of 4bit, none, auto")
+        lora.validate()
+        self.model_name_or_path = model_name_or_path
+        self.quantization = quantization
+        self.dtype_name = dtype
+        self.lora = lora
+        self.adapter_path = adapter_path
+        self.gradient_checkpointing = gradient_checkpointing
+        self.trust_remote_code = trust_remote_code
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.save_hyperparameters(ignore=["optimizer", "scheduler", "lora"])
+        self.hparams["lora"] = asdict(lora)  # plain types only: checkpoints load with weights_only=True
+        self.model = None
+        self.tokenizer = None
+        self.resolved_quantization: str | None = None
+        self.strict_loading = False  # checkpoints hold the adapter only
+        self.val_loss = torch.nn.ModuleDict()
+        self.val_loss_all = MeanMetric()
+
+    # ------------------------------------------------------------------ model
+    def configure_model(self) -> None:
+        """Load tokenizer, base model and adapter onto this rank's device (idempotent)."""
+        if self.model is not None:
+            return
+        device = self.trainer.strategy.root_device if self._trainer is not None else torch.device("cpu")
+        self.tokenizer = load_tokenizer(self.model_name_or_path, self.trust_remote_code)
+        quantization = resolve_quantization(self.quantization, device)
+        dtype = resolve_dtype(self.dtype_name, device)
+        base = load_causal_lm(self.model_name_or_path, quantization, device, dtype, self.trust_remote_code)
+        self.model = attach_lora(
+            base,
+            self.lora,
+            quantized=quantization == "4bit",
+            gradient_checkpointing=self.gradient_checkpointing,
+            adapter_path=self.adapter_path,
+        )
+        self.model.train()
+        self.resolved_quantization = quantization
+        trainable, total = self.model.get_nb_trainable_parameters()
+        log.info(
+            "loaded %s (%s, %s): %d trainable of %d parameters",
+            self.model_name_or_path,
+            quantization,
+            dtype,
+            trainable,
+            total,
+        )
+
+    def _require_model(self) -> None:
+        if self.model is None:
+            raise SelfTTError("the model is not loaded yet: call configure_model() first")
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels=None):
+        self._require_model()
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
+
+    # ------------------------------------------------------------------ steps
+    def _loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self(batch["input_ids"], batch["attention_mask"], batch["labels"]).loss
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self._loss(batch)
+        size = batch["input_ids"].shape[0]
+        self.log("train/loss", loss, prog_bar=True, batch_size=size)
+        self.log("train/tokens", (batch["labels"] != -100).sum().float(), reduce_fx="sum", batch_size=size)
+        return loss
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:
+        """Mean answer-token loss per validation set (``val/<set>/loss``) and over all (``val/loss``)."""
+        loss = self._loss(batch).detach()
+        size = batch["input_ids"].shape[0]
+        name = self._val_set_name(dataloader_idx)
+        if name not in self.val_loss:
+            self.val_loss[name] = MeanMetric().to(loss.device)
+        self.val_loss[name].update(loss, weight=size)
+        self.val_loss_all.update(loss, weight=size)
+        self.log(
+            f"val/{name}/loss",
+            self.val_loss[name],
+            batch_size=size,
+            add_dataloader_idx=False,
+            metric_attribute=f"val_loss.{name}",
+        )
+
+    def on_validation_epoch_end(self) -> None:
+        if self.val_loss_all.update_called:
+            self.log("val/loss", self.val_loss_all.compute(), prog_bar=True)  # compute() syncs ranks
+            self.val_loss_all.reset()
+
+    def _val_set_name(self, dataloader_idx: int) -> str:
+        names = getattr(self.trainer.datamodule, "val_set_names", None) if self._trainer else None
+        return names[dataloader_idx] if names else f"set{dataloader_idx}"
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self):
+        params = [p for p in self.parameters() if p.requires_grad]
+        if not params:
+            raise SelfTTError("no trainable parameters: the LoRA adapter matched no module")
+        optimizer = self.optimizer_factory(params)
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    # ------------------------------------------------------------------ checkpoints
+    def trainable_state_keys(self) -> set[str]:
+        return {name for name, p in self.named_parameters() if p.requires_grad}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Keep only the adapter weights; record what base model they belong to."""
+        keep = self.trainable_state_keys()
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
+        checkpoint["selftt"] = {
+            "base_model": self.model_name_or_path,
+            "quantization": self.resolved_quantization,
+            "lora": asdict(self.lora),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Refuse a checkpoint whose adapter does not match this model's adapter."""
+        self._require_model()
+        expected = self.trainable_state_keys()
+        got = set(checkpoint.get("state_dict", {}))
+        missing = sorted(expected - got)
+        if missing:
+            raise SelfTTError(
+                f"checkpoint lacks {len(missing)} adapter weights of this model (e.g. '{missing[0]}'): "
+                "was it written for another base model or LoRA setting?"
+            )
+
+    # ------------------------------------------------------------------ export
+    def export_adapter(self, directory: str | Path) -> Path:
+        """Write the adapter in PEFT format (``PeftModel.from_pretrained`` loads it) and the tokenizer."""
+        self._require_model()
+        directory = Path(directory)
+        self.model.save_pretrained(directory, safe_serialization=True)
+        self.tokenizer.save_pretrained(directory)
+        return directory

@@ -1,0 +1,59 @@
+"""The task spec: what an example holds and how it becomes a (prompt, target) pair and back."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from selftt.errors import ConfigError
+
+Example = dict[str, Any]
+"""One task example: always ``id`` (str) and ``lang`` (ISO code), plus the task's ``fields``."""
+
+
+class Task(ABC):
+    """A task family (math, QA, NLI) as a declarative spec.
+
+    Subclasses declare ``name``, ``fields`` (what an example holds besides ``id`` and
+    ``lang``), ``translatable`` (the fields that are natural-language text; labels and numeric
+    answers are not) and ``languages`` (those with an instruction template). They turn an
+    example into the user turn of a prompt (``instruction``) and the text the model should
+    produce (``target``), and a generation back into an answer (``parse_answer``).
+    """
+
+    name: ClassVar[str]
+    fields: ClassVar[tuple[str, ...]]
+    translatable: ClassVar[tuple[str, ...]]
+    languages: ClassVar[tuple[str, ...]]
+
+    def check_language(self, lang: str, key: str = "lang") -> None:
+        """Raise a ConfigError naming ``key`` if this task has no template for ``lang``."""
+        if lang not in self.languages:
+            raise ConfigError(
+                key,
+                f"task '{self.name}' has no prompt template for language '{lang}'; "
+                f"expected one of {', '.join(self.languages)}",
+            )
+
+    def check_field(self, field: str, key: str = "field") -> None:
+        """Raise a ConfigError naming ``key`` if this task has no field called ``field``."""
+        if field not in self.fields:
+            raise ConfigError(
+                key, f"task '{self.name}' has no field '{field}'; its fields are {', '.join(self.fields)}"
+            )
+
+    @abstractmethod
+    def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
+        """Read all examples of ``source`` (a local file or ``hf://name[:config]``) in ``lang``."""
+
+    @abstractmethod
+    def instruction(self, example: Example) -> str:
+        """The user turn of the prompt, in the example's language."""
+
+    @abstractmethod
+    def target(self, example: Example) -> str:
+        """The text the model is trained to produce after the prompt."""
+
+    @abstractmethod
+    def parse_answer(self, generation: str, lang: str) -> Any:
+        """Turn a model generation back into an answer comparable with the gold one."""

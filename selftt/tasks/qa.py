@@ -1,0 +1,122 @@
+"""Extractive question answering (SQuAD for training, XQuAD for evaluation)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from selftt.errors import DataError
+from selftt.tasks.base import Example, Task
+
+if TYPE_CHECKING:
+    from selftt.datamodules.loaders import Record, Table
+
+# (instruction, context label, question label) per language.
+TEMPLATES = {
+    "en": (
+        "Answer the question with a short span copied word for word from the context.",
+        "Context",
+        "Question",
+    ),
+    "de": (
+        "Beantworte die Frage mit einem kurzen Textabschnitt, den du wörtlich aus dem Kontext übernimmst.",
+        "Kontext",
+        "Frage",
+    ),
+    "ru": (
+        "Ответьте на вопрос коротким фрагментом, дословно скопированным из контекста.",
+        "Контекст",
+        "Вопрос",
+    ),
+    "th": ("ตอบคำถามด้วยข้อความสั้น ๆ ที่คัดลอกมาจากบริบทโดยตรง", "บริบท", "คำถาม"),
+    "zh": ("请从上下文中原样摘取一个简短的片段来回答问题。", "上下文", "问题"),
+}
+
+# A leading "Answer:" label that models sometimes emit before the span (any language).
+_ANSWER_LABEL = re.compile(r"^(?:answer|antwort|ответ|คำตอบ|答案|回答)\s*[:：]\s*", re.IGNORECASE)
+_QUOTES = "\"'`“”„‟«»‹›「」『』‘’‚"
+_TRAILING = ".。"
+
+
+class QATask(Task):
+    """Extractive QA: given a context and a question, answer with a span of the context.
+
+    Examples hold ``context``, ``question``, ``answer`` (the first gold answer, the training
+    target) and ``answers`` (all gold answer texts, for evaluation).
+    """
+
+    name: ClassVar[str] = "qa"
+    fields: ClassVar[tuple[str, ...]] = ("context", "question", "answer", "answers")
+    translatable: ClassVar[tuple[str, ...]] = ("context", "question", "answer")
+    languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
+
+    def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
+        """Read SQuAD v1.1 / XQuAD JSON or a Hub dataset in the SQuAD layout
+        (``hf://rajpurkar/squad``, ``hf://google/xquad:xquad.de``)."""
+        # Deferred: importing selftt.datamodules imports the data module, which imports selftt.tasks.
+        from selftt.datamodules import loaders
+
+        self.check_language(lang)
+        table = loaders.read_source(source, {".json": loaders.read_squad_json}, split=split)
+        examples = [self._example(record, table, lang) for record in table.records]
+        loaders.check_unique_ids(
+            ((ex["id"], rec.line) for ex, rec in zip(examples, table.records, strict=True)), table.where
+        )
+        return examples
+
+    def _example(self, record: Record, table: Table, lang: str) -> Example:
+        from selftt.datamodules.loaders import check_answer_starts, require_fields
+
+        where, line = table.where, record.line
+        require_fields(record, ("context", "question", "answers"), where, line)
+        qa_id = str(record["id"]) if record.get("id") is not None else f"{table.stem}-{line}"
+        texts, starts = _answer_lists(record, where, line, qa_id)
+        if "answer_starts" not in record:  # Hub rows; local files were checked by the reader
+            check_answer_starts(record["context"], texts, starts, qa_id, where, line)
+        if not texts:
+            raise DataError(where, f"qa '{qa_id}' has no gold answer", line)
+        return {
+            "id": qa_id,
+            "lang": lang,
+            "context": record["context"],
+            "question": str(record["question"]).strip(),
+            "answer": texts[0],
+            "answers": texts,
+        }
+
+    def instruction(self, example: Example) -> str:
+        """The instruction to copy a span, then the context and the question."""
+        lang = example["lang"]
+        self.check_language(lang)
+        text, context_label, question_label = TEMPLATES[lang]
+        colon = "：" if lang == "zh" else ": "
+        return f"{text}\n\n{context_label}{colon}{example['context']}\n{question_label}{colon}{example['question']}"
+
+    def target(self, example: Example) -> str:
+        """The first gold answer."""
+        return example["answer"]
+
+    def parse_answer(self, generation: str, lang: str) -> str:
+        """The first non-empty line, without an 'Answer:' label, quotes or a trailing period."""
+        lines = [ln.strip() for ln in generation.strip().splitlines()]
+        text = lines[0] if lines else ""
+        text = _ANSWER_LABEL.sub("", text)
+        previous = None
+        while text != previous:
+            previous = text
+            text = text.strip().strip(_QUOTES).rstrip(_TRAILING)
+        return text
+
+
+def _answer_lists(record: Record, where: str, line: int | None, qa_id: str) -> tuple[list[str], list[Any]]:
+    """Gold answer texts and start offsets from a flat record or a Hub ``answers`` dict."""
+    answers = record["answers"]
+    if isinstance(answers, dict):  # Hub layout: {"text": [...], "answer_start": [...]}
+        texts, starts = list(answers.get("text") or []), list(answers.get("answer_start") or [])
+    elif isinstance(answers, list):
+        texts, starts = list(answers), list(record.get("answer_starts") or [])
+    else:
+        raise DataError(where, f"qa '{qa_id}': 'answers' must be a list or a dict with 'text'", line)
+    if not all(isinstance(t, str) for t in texts):
+        raise DataError(where, f"qa '{qa_id}': answer texts must be strings", line)
+    return texts, starts

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from lightning.pytorch import Callback
+from lightning.pytorch.callbacks import ModelCheckpoint
+from peft import PeftModel
+from transformers import AutoModelForCausalLM
+
+
+def _snapshot(module, trainable: bool) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad == trainable}
+
+
+def test_configure_model_is_idempotent(make_run):
+    module, _, _ = make_run()
+    module.configure_model()
+    first = module.model
+    module.configure_model()
+    assert module.model is first
+
+
+def test_training_changes_adapter_and_not_base_weights(make_run):
+    module, data, trainer = make_run(max_steps=5)
+    module.configure_model()
+    adapter_before, base_before = _snapshot(module, True), _snapshot(module, False)
+    assert adapter_before and all("lora_" in n for n in adapter_before)
+    trainer.fit(module, datamodule=data)
+    adapter_after, base_after = _snapshot(module, True), _snapshot(module, False)
+    assert any(not torch.equal(adapter_before[n], adapter_after[n]) for n in adapter_before)
+    assert all(torch.equal(base_before[n], base_after[n]) for n in base_before)
+
+
+class _GradCheck(Callback):
+    """Records, for every backward, the trainable parameters that got no gradient."""
+
+    def __init__(self):
+        self.missing: list[list[str]] = []
+
+    def on_after_backward(self, trainer, pl_module):
+        self.missing.append(
+            [n for n, p in pl_module.named_parameters() if p.requires_grad and p.grad is None]
+        )
+
+
+def test_4bit_trains_after_validation_with_gradients_everywhere(make_run):
+    """Guards the bitsandbytes CPU repacking bug: an eval forward must not kill base-layer backward."""
+    check = _GradCheck()
+    module, data, trainer = make_run(
+        quantization="4bit", max_steps=4, val_check_interval=2, num_sanity_val_steps=1, callbacks=[check]
+    )
+    trainer.fit(module, datamodule=data)
+    assert module.resolved_quantization == "4bit"
+    assert len(check.missing) == 4
+    assert all(not missing for missing in check.missing), check.missing[-1][:3]
+
+
+def test_checkpoint_holds_adapter_only_and_resume_continues(make_run, tmp_path):
+    ckpt_dir = tmp_path / "ckpt"
+    module, data, trainer = make_run(
+        max_steps=3, enable_checkpointing=True, callbacks=[ModelCheckpoint(dirpath=ckpt_dir, save_last=True)]
+    )
+    trainer.fit(module, datamodule=data)
+    last = ckpt_dir / "last.ckpt"
+    checkpoint = torch.load(last, weights_only=True)  # no pickled objects in our checkpoints
+    assert checkpoint["global_step"] == 3
+    assert checkpoint["state_dict"] and all("lora_" in k for k in checkpoint["state_dict"])
+    assert set(checkpoint["state_dict"]) == module.trainable_state_keys()
+    assert checkpoint["optimizer_states"][0]["state"], "optimizer state must be saved"
+    trained = _snapshot(module, True)
+
+    resumed, data2, trainer2 = make_run(max_steps=5)
+    seen: dict = {}
+
+    class _Peek(Callback):
+        def on_train_start(self, trainer, pl_module):
+            seen["step"] = trainer.global_step
+            seen["adapter"] = _snapshot(pl_module, True)
+            seen["exp_avg"] = next(iter(trainer.optimizers[0].state.values()))["exp_avg"].clone()
+
+    trainer2.callbacks.append(_Peek())
+    trainer2.fit(resumed, datamodule=data2, ckpt_path=str(last))
+    assert seen["step"] == 3
+    assert all(torch.equal(seen["adapter"][n], trained[n]) for n in trained)
+    assert torch.count_nonzero(seen["exp_avg"]) > 0
+    assert trainer2.global_step == 5
+
+
+def test_peft_export_reloads_with_identical_logits(make_run, tiny_model, tmp_path):
+    module, data, trainer = make_run(max_steps=3)
+    trainer.fit(module, datamodule=data)
+    out = module.export_adapter(tmp_path / "adapter")
+    assert (out / "adapter_model.safetensors").exists() and (out / "adapter_config.json").exists()
+    reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model), out).eval()
+    module.model.eval()
+    ids = torch.tensor([[1, 50, 60, 70, 80, 90]])
+    with torch.no_grad():
+        expected = module.model(input_ids=ids).logits
+        got = reloaded(input_ids=ids).logits
+    torch.testing.assert_close(got, expected)
+
+
+class _BatchRecorder(Callback):
+    def __init__(self):
+        self.batches: dict[int, torch.Tensor] = {}
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.batches[trainer.global_step] = batch["input_ids"].clone()
+
+
+def test_resume_mid_epoch_sees_the_same_batches_as_an_uninterrupted_run(make_run, tmp_path):
+    """20 training examples in batches of 4: an epoch of 5 batches, interrupted after 2."""
+    straight = _BatchRecorder()
+    module, data, trainer = make_run(max_steps=5, callbacks=[straight])
+    trainer.fit(module, datamodule=data)
+
+    class Crash(Exception):
+        pass
+
+    class _CrashAtStep2(Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            if trainer.global_step == 2:
+                raise Crash
+
+    ckpt_dir = tmp_path / "mid"
+    every_step = ModelCheckpoint(dirpath=ckpt_dir, save_last=True, every_n_train_steps=1)
+    module, data, trainer = make_run(
+        max_steps=5, enable_checkpointing=True, callbacks=[every_step, _CrashAtStep2()]
+    )
+    with pytest.raises(Crash):
+        trainer.fit(module, datamodule=data)
+    resumed = _BatchRecorder()
+    module, data, trainer = make_run(max_steps=5, callbacks=[resumed])
+    trainer.fit(module, datamodule=data, ckpt_path=str(ckpt_dir / "last.ckpt"))
+    assert sorted(resumed.batches) == [2, 3, 4]
+    for step in (2, 3, 4):
+        assert torch.equal(resumed.batches[step], straight.batches[step]), step
