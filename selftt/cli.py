@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
@@ -37,8 +38,11 @@ class SelfTTCLI(LightningCLI):
         parser.add_lightning_class_args(AdapterExport, "adapter_export")
 
 
-def cli_main(args: list[str] | None = None) -> SelfTTCLI | None:
-    """Run the CLI; a ``SelfTTError`` ends it with one readable line and exit status 2."""
+def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | None:
+    """Run the CLI; a ``SelfTTError`` ends it with one readable line and exit status 2.
+
+    ``run=False`` only parses the config and builds the objects (no subcommand), as tests do.
+    """
     try:
         return SelfTTCLI(
             SelfTTModule,
@@ -47,9 +51,12 @@ def cli_main(args: list[str] | None = None) -> SelfTTCLI | None:
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
             args=args,
+            run=run,
         )
     except SelfTTError as err:
-        print(f"selftt: error: {err}", file=sys.stderr)
+        rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK")
+        where = f" (rank {rank})" if rank not in (None, "0") else ""
+        print(f"selftt: error{where}: {err}", file=sys.stderr)
         sys.exit(2)
 
 

@@ -125,6 +125,8 @@ class SelfTTDataModule(LightningDataModule):
         holdout: list[Example] = []
         if stage == "fit":
             self.train_data, holdout = self._build_train_set()
+        elif stage == "validate":  # the same held-out set as during fit, without encoding the training set
+            holdout = self._load_holdout()
         self.val_data, self.val_set_names = [], []
         if holdout:
             self._add_val_set(f"heldout_{holdout[0]['lang']}", holdout, "data.val_holdout")
@@ -141,17 +143,13 @@ class SelfTTDataModule(LightningDataModule):
             )
         train: list[dict] = []
         holdout: list[Example] = []
+        self.component_sizes = {}  # setup("fit") may run more than once
         for i, comp in enumerate(self.components):
             key = f"data.components[{i}]"
             self.task.check_language(comp.lang, f"{key}.lang")
             examples = self.task.load(comp.path, comp.lang, split=comp.split)
             if not holdout and self.val_holdout and comp.name == "src":
-                if self.val_holdout >= len(examples):
-                    raise ConfigError(
-                        "data.val_holdout",
-                        f"{self.val_holdout} held-out examples leave none of the {len(examples)} in {comp.path}",
-                    )
-                examples, holdout = examples[: -self.val_holdout], examples[-self.val_holdout :]
+                examples, holdout = self._split_holdout(examples, comp)
             examples = examples[: comp.limit] if comp.limit else examples
             encoded = self._encode(examples, key, comp.path)
             for item in encoded:
@@ -163,6 +161,27 @@ class SelfTTDataModule(LightningDataModule):
             f"selftt: training mixture for task '{self.task_name}': {sizes} ({len(train)} examples)"
         )
         return train, holdout
+
+    def _split_holdout(
+        self, examples: list[Example], comp: DataComponent
+    ) -> tuple[list[Example], list[Example]]:
+        """(training part, held-out last ``val_holdout`` examples) of a 'src' component."""
+        if self.val_holdout >= len(examples):
+            raise ConfigError(
+                "data.val_holdout",
+                f"{self.val_holdout} held-out examples leave none of the {len(examples)} in {comp.path}",
+            )
+        return examples[: -self.val_holdout], examples[-self.val_holdout :]
+
+    def _load_holdout(self) -> list[Example]:
+        """The held-out examples of the first 'src' component alone (validating without fit)."""
+        if not self.val_holdout:
+            return []
+        for i, comp in enumerate(self.components):
+            if comp.name == "src":
+                self.task.check_language(comp.lang, f"data.components[{i}].lang")
+                return self._split_holdout(self.task.load(comp.path, comp.lang, split=comp.split), comp)[1]
+        return []
 
     def _add_val_set(self, name: str, examples: list[Example], key: str) -> None:
         name = re.sub(r"[^A-Za-z0-9_-]", "_", name)

@@ -14,6 +14,7 @@ from torchmetrics import MeanMetric
 
 from selftt.errors import ConfigError, SelfTTError
 from selftt.modules.loading import (
+    check_model_path,
     DType,
     Quantization,
     load_causal_lm,
@@ -64,6 +65,9 @@ class SelfTTModule(LightningModule):
         if quantization not in ("4bit", "none", "auto"):
             raise ConfigError("model.quantization", f"got '{quantization}'; expected one of 4bit, none, auto")
         lora.validate()
+        check_model_path(model_name_or_path)  # fail before any run directory is made
+        if adapter_path is not None and not Path(adapter_path).expanduser().is_dir():
+            raise ConfigError("model.adapter_path", f"'{adapter_path}' is not a folder holding a PEFT adapter")
         self.model_name_or_path = model_name_or_path
         self.quantization = quantization
         self.dtype_name = dtype

@@ -135,3 +135,33 @@ def test_resume_mid_epoch_sees_the_same_batches_as_an_uninterrupted_run(make_run
     assert sorted(resumed.batches) == [2, 3, 4]
     for step in (2, 3, 4):
         assert torch.equal(resumed.batches[step], straight.batches[step]), step
+
+
+def test_auto_quantization_is_full_precision_on_cpu_and_the_4bit_probe_passes(make_run):
+    from selftt.modules.loading import probe_4bit, resolve_quantization
+
+    assert probe_4bit(torch.device("cpu"))
+    assert resolve_quantization("auto", torch.device("cpu")) == "none"
+    module, _, _ = make_run(quantization="auto")
+    module.configure_model()
+    assert module.resolved_quantization == "none"
+
+
+def test_gradient_checkpointing_trains_with_gradients_everywhere(make_run):
+    check = _GradCheck()
+    module, data, trainer = make_run(max_steps=2, callbacks=[check])
+    module.gradient_checkpointing = True
+    trainer.fit(module, datamodule=data)
+    assert module.model.base_model.model.is_activation_checkpointing
+    assert len(check.missing) == 2 and not any(check.missing)
+
+
+def test_injected_scheduler_steps_every_optimizer_step(make_run):
+    from functools import partial
+
+    module, data, trainer = make_run(max_steps=3)
+    module.scheduler_factory = partial(torch.optim.lr_scheduler.LinearLR, start_factor=0.5, total_iters=2)
+    trainer.fit(module, datamodule=data)
+    scheduler = trainer.lr_scheduler_configs[0].scheduler
+    assert scheduler.last_epoch == 3
+    assert trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(1e-2)
