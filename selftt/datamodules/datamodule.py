@@ -251,6 +251,7 @@ class SelfTTDataModule(LightningDataModule):
             rank=trainer.global_rank if trainer is not None else 0,
             shuffle=shuffle,
             seed=self.seed,
+            pad=shuffle,  # evaluation counts every example exactly once
         )
         kwargs = dict(
             batch_size=batch_size,

@@ -15,8 +15,10 @@ class LengthGroupedSampler(DistributedSampler):
     Shuffled order is cut into mega-batches of ``mega_batch_factor`` global batches; each is
     sorted by length and cut into global batches (``batch_size * num_replicas``), whose order
     is shuffled again. Rank ``r`` takes the ``r``-th slice of every global batch, so all ranks
-    step through batches of similar length together. With more than one replica the order is
-    padded with repeated examples so that every rank gets the same number of batches.
+    step through batches of similar length together. For training (``pad=True``) with more
+    than one replica the order is padded with repeated examples so that every rank gets the
+    same number of batches; for evaluation (``pad=False``) nothing is repeated and the last
+    ranks may get one batch fewer, so every example counts exactly once.
 
     It subclasses ``DistributedSampler`` so Lightning keeps it under DDP (and calls
     ``set_epoch``); ``num_replicas`` and ``rank`` come from the trainer.
@@ -31,6 +33,7 @@ class LengthGroupedSampler(DistributedSampler):
         shuffle: bool = True,
         seed: int = 0,
         mega_batch_factor: int = 32,
+        pad: bool = True,
     ) -> None:
         if not lengths:
             raise ValueError("LengthGroupedSampler needs at least one example")
@@ -46,8 +49,8 @@ class LengthGroupedSampler(DistributedSampler):
         self.resume_at: tuple[int, int] | None = None  # (epoch, batches already done in it)
         global_batch = batch_size * num_replicas
         n = len(self.lengths)
-        self.total_size = n if num_replicas == 1 else math.ceil(n / global_batch) * global_batch
-        self.num_samples = self.total_size // num_replicas
+        self.total_size = n if num_replicas == 1 or not pad else math.ceil(n / global_batch) * global_batch
+        self.num_samples = sum(len(self._share(batch)) for batch in self._global_batches())
 
     def _global_batches(self) -> list[list[int]]:
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
@@ -73,8 +76,11 @@ class LengthGroupedSampler(DistributedSampler):
             skip = self.resume_at[1]
         self.resume_at = None
         for batch in self._global_batches()[skip:]:
-            share = self.batch_size * self.rank
-            yield from batch[share : share + self.batch_size]
+            yield from self._share(batch)
+
+    def _share(self, global_batch: list[int]) -> list[int]:
+        start = self.batch_size * self.rank
+        return global_batch[start : start + self.batch_size]
 
     def __len__(self) -> int:
         return self.num_samples

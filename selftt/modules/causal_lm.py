@@ -67,7 +67,9 @@ class SelfTTModule(LightningModule):
         lora.validate()
         check_model_path(model_name_or_path)  # fail before any run directory is made
         if adapter_path is not None and not Path(adapter_path).expanduser().is_dir():
-            raise ConfigError("model.adapter_path", f"'{adapter_path}' is not a folder holding a PEFT adapter")
+            raise ConfigError(
+                "model.adapter_path", f"'{adapter_path}' is not a folder holding a PEFT adapter"
+            )
         self.model_name_or_path = model_name_or_path
         self.quantization = quantization
         self.dtype_name = dtype

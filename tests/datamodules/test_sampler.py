@@ -174,3 +174,16 @@ def test_resumable_loader_state_round_trip():
     next_epoch.load_state_dict(state)
     next_epoch.sampler.set_epoch(3)
     assert len([b.tolist() for b in next_epoch]) == len(expected)
+
+
+def test_evaluation_sampler_without_padding_gives_every_index_exactly_once_across_ranks():
+    lengths = [5 + (i * 13) % 40 for i in range(23)]  # 23 = not a multiple of 2 ranks x 4
+    ranks = [
+        list(LengthGroupedSampler(lengths, 4, num_replicas=2, rank=r, shuffle=False, pad=False))
+        for r in (0, 1)
+    ]
+    assert sorted(ranks[0] + ranks[1]) == list(range(23))
+    for r in (0, 1):
+        assert len(LengthGroupedSampler(lengths, 4, num_replicas=2, rank=r, shuffle=False, pad=False)) == len(
+            ranks[r]
+        )
