@@ -14,9 +14,9 @@ from torchmetrics import MeanMetric
 
 from selftt.errors import ConfigError, SelfTTError
 from selftt.modules.loading import (
-    check_model_path,
     DType,
     Quantization,
+    check_model_path,
     load_causal_lm,
     load_tokenizer,
     resolve_dtype,
