@@ -10,6 +10,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from selftt.callbacks.adapter_export import AdapterExport
 from selftt.callbacks.adapter_sync import AdapterSyncCheck
+from selftt.callbacks.prediction_writer import PredictionWriter
 from selftt.datamodules import SelfTTDataModule
 from selftt.errors import SelfTTError
 from selftt.modules import SelfTTModule
@@ -36,6 +37,7 @@ class SelfTTCLI(LightningCLI):
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "{step}"})
         parser.add_lightning_class_args(AdapterExport, "adapter_export")
+        parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
 
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | None:

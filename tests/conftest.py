@@ -65,3 +65,21 @@ def write_math_jsonl(path: Path, n: int = 24) -> Path:
 @pytest.fixture
 def math_file(tmp_path) -> Path:
     return write_math_jsonl(tmp_path / "math_train.jsonl")
+
+
+def write_mgsm_tsv(path: Path) -> Path:
+    """Five MGSM-format rows in German (question<TAB>number), written by the test suite."""
+    rows = [
+        ("Anna hat 3 Äpfel und kauft 4 dazu. Wie viele Äpfel hat sie?", "7"),
+        ("Ein Buch kostet 12 Euro. Was kosten 3 Bücher?", "36"),
+        ("Tom liest 5 Seiten pro Tag. Wie viele Seiten liest er in 6 Tagen?", "30"),
+        ("Lena hat 20 Stifte und gibt 8 weg. Wie viele Stifte bleiben?", "12"),
+        ("Ein Zug fährt 60 km pro Stunde. Wie weit fährt er in 2 Stunden?", "120"),
+    ]
+    path.write_text("".join(f"{q}\t{a}\n" for q, a in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def mgsm_file(tmp_path) -> Path:
+    return write_mgsm_tsv(tmp_path / "mgsm_de.tsv")

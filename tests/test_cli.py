@@ -35,7 +35,7 @@ def test_help_documents_the_options(capsys):
     assert "Global batch size per optimizer step" in out
 
 
-def _write_config(tmp_path: Path, tiny_model: str, math_file: Path, **trainer) -> Path:
+def _write_config(tmp_path: Path, tiny_model: str, math_file: Path, val_sets=(), **trainer) -> Path:
     config = {
         "seed_everything": 0,
         "trainer": {
@@ -57,12 +57,14 @@ def _write_config(tmp_path: Path, tiny_model: str, math_file: Path, **trainer) -
             "model_name_or_path": tiny_model,
             "quantization": "none",
             "lora": {"r": 4, "alpha": 8, "dropout": 0.0},
+            "generation": {"max_new_tokens": 8},
             "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": 0.01}},
         },
         "data": {
             "task": "math",
             "components": [{"name": "src", "path": str(math_file), "lang": "en"}],
             "val_holdout": 4,
+            "val_sets": list(val_sets),
             "batch_size": 4,
             "max_length": 256,
         },
@@ -150,3 +152,26 @@ def test_unknown_quantization_is_rejected_by_the_parser(tmp_path, tiny_model, ma
     result = _run(["fit", "--config", str(config), "--model.quantization", "3bit"], cwd=tmp_path)
     assert result.returncode != 0
     assert "quantization" in result.stderr and "3bit" in result.stderr
+
+
+@pytest.mark.slow
+def test_test_and_predict_use_the_exported_adapter(tmp_path, tiny_model, math_file, mgsm_file):
+    import json
+
+    config = _write_config(tmp_path, tiny_model, math_file, val_sets=[{"path": str(mgsm_file), "lang": "de"}])
+    assert _run(["fit", "--config", str(config), "--trainer.max_steps", "2"], cwd=tmp_path).returncode == 0
+    adapter = tmp_path / "logs" / "run" / "version_0" / "adapter"
+
+    tested = _run(["test", "--config", str(config), "--model.adapter_path", str(adapter)], cwd=tmp_path)
+    assert tested.returncode == 0, tested.stderr[-3000:]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "logs" / "run" / "version_1")).Reload()
+    assert {"test/mgsm_de/loss", "test/loss"} <= set(events.Tags()["scalars"])
+
+    predicted = _run(["predict", "--config", str(config), "--model.adapter_path", str(adapter)], cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    path = tmp_path / "logs" / "run" / "version_2" / "predictions" / "predictions.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in records) == sorted(f"mgsm_de-{i}" for i in range(1, 6))
+    assert all(r["set"] == "mgsm_de" and r["prompt"] and isinstance(r["generation"], str) for r in records)

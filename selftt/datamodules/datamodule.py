@@ -35,6 +35,7 @@ class SelfTTDataModule(LightningDataModule):
         task_options: dict | None = None,
         components: list[DataComponent] | None = None,
         val_sets: list[EvalSet] | None = None,
+        test_sets: list[EvalSet] | None = None,
         val_holdout: int = 0,
         tokenizer: str | None = None,
         trust_remote_code: bool = False,
@@ -43,6 +44,7 @@ class SelfTTDataModule(LightningDataModule):
         batch_size: int = 16,
         eval_batch_size: int | None = None,
         num_workers: int = 0,
+        predict_chunk: int = 256,
         seed: int = 42,
     ) -> None:
         """
@@ -51,6 +53,7 @@ class SelfTTDataModule(LightningDataModule):
             task_options: Keyword options of the task (e.g. keep_calculator_annotations for math).
             components: The parts of the training mixture (name, path, lang, split, limit).
             val_sets: Validation sets, e.g. the target-language evaluation data.
+            test_sets: Sets for ``test`` and ``predict`` (default: the validation sets).
             val_holdout: Hold out the last N examples of the first 'src' component for validation.
             tokenizer: Tokenizer id or folder; linked to model.model_name_or_path by the CLI.
             trust_remote_code: Linked to model.trust_remote_code.
@@ -60,17 +63,20 @@ class SelfTTDataModule(LightningDataModule):
             batch_size: Global batch size per optimizer step, across devices and accumulation.
             eval_batch_size: Per-device validation batch size (default: the per-device train batch).
             num_workers: DataLoader worker processes.
+            predict_chunk: Prompts handed to the generator at a time in ``predict``.
             seed: Seed of the batch order.
         """
         super().__init__()
-        self.save_hyperparameters(ignore=["components", "val_sets"])
+        self.save_hyperparameters(ignore=["components", "val_sets", "test_sets"])
         # Plain types only, so that checkpoints load with torch.load(weights_only=True).
         self.hparams["components"] = [asdict(c) for c in components or []]
         self.hparams["val_sets"] = [asdict(v) for v in val_sets or []]
+        self.hparams["test_sets"] = [asdict(v) for v in test_sets or []]
         self.task_name = task
         self.task_options = dict(task_options or {})
         self.components = list(components or [])
         self.val_sets = list(val_sets or [])
+        self.test_sets = list(test_sets or [])
         self.val_holdout = val_holdout
         self.tokenizer_name = tokenizer
         self.trust_remote_code = trust_remote_code
@@ -79,6 +85,7 @@ class SelfTTDataModule(LightningDataModule):
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.num_workers = num_workers
+        self.predict_chunk = predict_chunk
         self.seed = seed
         self._check_config()
         self.task: Task = get_task(task, key="data.task", **self.task_options)
@@ -87,6 +94,9 @@ class SelfTTDataModule(LightningDataModule):
         self.train_data: list[dict] = []
         self.val_data: list[list[dict]] = []
         self.val_set_names: list[str] = []
+        self.test_data: list[list[dict]] = []
+        self.test_set_names: list[str] = []
+        self.predict_data: list[dict] = []
         self.component_sizes: dict[str, int] = {}
 
     # ------------------------------------------------------------------ config
@@ -106,9 +116,10 @@ class SelfTTDataModule(LightningDataModule):
                 raise ConfigError(f"data.components[{i}].path", "is empty; expected a file or 'hf://' source")
             if comp.limit is not None and comp.limit < 1:
                 raise ConfigError(f"data.components[{i}].limit", f"must be >= 1, got {comp.limit}")
-        for i, eval_set in enumerate(self.val_sets):
-            if not eval_set.path:
-                raise ConfigError(f"data.val_sets[{i}].path", "is empty; expected a file or 'hf://' source")
+        for key, sets in (("data.val_sets", self.val_sets), ("data.test_sets", self.test_sets)):
+            for i, eval_set in enumerate(sets):
+                if not eval_set.path:
+                    raise ConfigError(f"{key}[{i}].path", "is empty; expected a file or 'hf://' source")
         for key in ("max_length", "batch_size"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"data.{key}", f"must be >= 1, got {getattr(self, key)}")
@@ -127,14 +138,61 @@ class SelfTTDataModule(LightningDataModule):
             self.train_data, holdout = self._build_train_set()
         elif stage == "validate":  # the same held-out set as during fit, without encoding the training set
             holdout = self._load_holdout()
-        self.val_data, self.val_set_names = [], []
-        if holdout:
-            self._add_val_set(f"heldout_{holdout[0]['lang']}", holdout, "data.val_holdout")
-        for i, eval_set in enumerate(self.val_sets):
-            self.task.check_language(eval_set.lang, f"data.val_sets[{i}].lang")
+        if stage in ("fit", "validate"):
+            self.val_data, self.val_set_names = [], []
+            if holdout:
+                name = self._check_new_name(
+                    f"heldout_{holdout[0]['lang']}", self.val_set_names, "data.val_holdout"
+                )
+                self.val_data.append(self._encode(holdout, "data.val_holdout", name))
+                self.val_set_names.append(name)
+            for name, examples, key in self._load_eval_sets(
+                self.val_sets, "data.val_sets", self.val_set_names
+            ):
+                self.val_data.append(self._encode(examples, key, name))
+                self.val_set_names.append(name)
+        elif stage == "test":
+            self.test_data, self.test_set_names = [], []
+            for name, examples, key in self._load_eval_sets(
+                self._test_sets(), self._test_key(), self.test_set_names
+            ):
+                self.test_data.append(self._encode(examples, key, name))
+                self.test_set_names.append(name)
+        elif stage == "predict":
+            self.predict_data, names = [], []
+            for name, examples, _ in self._load_eval_sets(self._test_sets(), self._test_key(), names):
+                names.append(name)
+                self.predict_data += [self._prompt_item(example, name) for example in examples]
+
+    def _test_sets(self) -> list[EvalSet]:
+        if not (self.test_sets or self.val_sets):
+            raise ConfigError(
+                "data.test_sets", "is empty (and so is data.val_sets); expected a set to test on"
+            )
+        return self.test_sets or self.val_sets
+
+    def _test_key(self) -> str:
+        return "data.test_sets" if self.test_sets else "data.val_sets"
+
+    def _load_eval_sets(self, sets: list[EvalSet], key: str, taken: list[str]):
+        """(name, examples, config key) of each evaluation set, names checked to be distinct."""
+        names = list(taken)
+        for i, eval_set in enumerate(sets):
+            self.task.check_language(eval_set.lang, f"{key}[{i}].lang")
+            name = self._check_new_name(eval_set.name or _default_name(eval_set), names, f"{key}[{i}]")
+            names.append(name)
             examples = self.task.load(eval_set.path, eval_set.lang, split=eval_set.split)
-            examples = examples[: eval_set.limit] if eval_set.limit else examples
-            self._add_val_set(eval_set.name or _default_name(eval_set), examples, f"data.val_sets[{i}]")
+            yield name, examples[: eval_set.limit] if eval_set.limit else examples, f"{key}[{i}]"
+
+    def _prompt_item(self, example: Example, set_name: str) -> dict:
+        return {
+            "id": example["id"],
+            "set": set_name,
+            "lang": example["lang"],
+            "prompt": self.formatter.prompt(self.task.instruction(example)),
+            "target": self.task.target(example),
+            "add_special_tokens": self.formatter.add_special_tokens,
+        }
 
     def _build_train_set(self) -> tuple[list[dict], list[Example]]:
         if not self.components:
@@ -183,12 +241,12 @@ class SelfTTDataModule(LightningDataModule):
                 return self._split_holdout(self.task.load(comp.path, comp.lang, split=comp.split), comp)[1]
         return []
 
-    def _add_val_set(self, name: str, examples: list[Example], key: str) -> None:
+    @staticmethod
+    def _check_new_name(name: str, taken: list[str], key: str) -> str:
         name = re.sub(r"[^A-Za-z0-9_-]", "_", name)
-        if name in self.val_set_names:
-            raise ConfigError(key, f"two validation sets are named '{name}'; give one a distinct 'name'")
-        self.val_data.append(self._encode(examples, key, name))
-        self.val_set_names.append(name)
+        if name in taken:
+            raise ConfigError(key, f"two evaluation sets are named '{name}'; give one a distinct 'name'")
+        return name
 
     def _encode(self, examples: list[Example], key: str, source: str) -> list[dict]:
         if not examples:
@@ -269,15 +327,26 @@ class SelfTTDataModule(LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_data, self.per_device_batch_size(), shuffle=True)
 
+    def _eval_batch_size(self) -> int:
+        return self.eval_batch_size or self.per_device_batch_size()
+
     def val_dataloader(self) -> list[DataLoader]:
-        size = self.eval_batch_size or self.per_device_batch_size()
-        return [self._loader(data, size, shuffle=False) for data in self.val_data]
+        return [self._loader(data, self._eval_batch_size(), shuffle=False) for data in self.val_data]
+
+    def test_dataloader(self) -> list[DataLoader]:
+        return [self._loader(data, self._eval_batch_size(), shuffle=False) for data in self.test_data]
+
+    def predict_dataloader(self) -> DataLoader:
+        """Prompts of the test sets (or the validation sets) in chunks; Lightning shards them
+        across ranks without repeats. The generator batches each chunk again by length."""
+        return DataLoader(self.predict_data, batch_size=self.predict_chunk, collate_fn=list)
 
 
 def _default_name(eval_set: EvalSet) -> str:
-    stem = (
-        eval_set.path.split(":")[-1].rsplit("/", 1)[-1]
-        if eval_set.path.startswith("hf://")
-        else Path(eval_set.path).stem
-    )
-    return f"{stem}_{eval_set.lang}"
+    """'<file stem>_<lang>', without repeating a language the stem already ends in (mgsm_de.tsv)."""
+    if eval_set.path.startswith("hf://"):
+        stem = eval_set.path.split(":")[-1].rsplit("/", 1)[-1]
+    else:
+        stem = Path(eval_set.path).stem
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", stem)
+    return stem if stem.endswith(f"_{eval_set.lang}") else f"{stem}_{eval_set.lang}"

@@ -13,6 +13,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torchmetrics import MeanMetric
 
 from selftt.errors import ConfigError, SelfTTError
+from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.modules.loading import (
     DType,
     Quantization,
@@ -44,6 +45,7 @@ class SelfTTModule(LightningModule):
         adapter_path: str | None = None,
         gradient_checkpointing: bool = False,
         trust_remote_code: bool = False,
+        generation: GenerationSettings = GenerationSettings(),  # noqa: B008 - a plain dataclass
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: LRSchedulerCallable | None = None,
     ) -> None:
@@ -58,6 +60,7 @@ class SelfTTModule(LightningModule):
             adapter_path: Start from this PEFT adapter folder instead of a fresh adapter.
             gradient_checkpointing: Recompute activations in backward (non-reentrant) to save memory.
             trust_remote_code: Allow model code from the hub to run. Off unless you set it.
+            generation: Decoding and batching for generation (``predict``, translation, evaluation).
             optimizer: Optimizer over the adapter parameters (class_path + init_args in the config).
             scheduler: Optional learning-rate scheduler, stepped every optimizer step.
         """
@@ -65,6 +68,7 @@ class SelfTTModule(LightningModule):
         if quantization not in ("4bit", "none", "auto"):
             raise ConfigError("model.quantization", f"got '{quantization}'; expected one of 4bit, none, auto")
         lora.validate()
+        generation.validate("model.generation")
         check_model_path(model_name_or_path)  # fail before any run directory is made
         if adapter_path is not None and not Path(adapter_path).expanduser().is_dir():
             raise ConfigError(
@@ -77,16 +81,18 @@ class SelfTTModule(LightningModule):
         self.adapter_path = adapter_path
         self.gradient_checkpointing = gradient_checkpointing
         self.trust_remote_code = trust_remote_code
+        self.generation = generation
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
-        self.save_hyperparameters(ignore=["optimizer", "scheduler", "lora"])
-        self.hparams["lora"] = asdict(lora)  # plain types only: checkpoints load with weights_only=True
+        self.save_hyperparameters(ignore=["optimizer", "scheduler", "lora", "generation"])
+        # plain types only: checkpoints load with weights_only=True
+        self.hparams["lora"] = asdict(lora)
+        self.hparams["generation"] = asdict(generation)
         self.model = None
         self.tokenizer = None
         self.resolved_quantization: str | None = None
         self.strict_loading = False  # checkpoints hold the adapter only
-        self.val_loss = torch.nn.ModuleDict()
-        self.val_loss_all = MeanMetric()
+        self.eval_loss = torch.nn.ModuleDict()  # '<stage>__<set>' -> MeanMetric, made on first use
 
     # ------------------------------------------------------------------ model
     def configure_model(self) -> None:
@@ -138,29 +144,67 @@ class SelfTTModule(LightningModule):
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:
         """Mean answer-token loss per validation set (``val/<set>/loss``) and over all (``val/loss``)."""
-        loss = self._loss(batch).detach()
-        size = batch["input_ids"].shape[0]
-        name = self._val_set_name(dataloader_idx)
-        if name not in self.val_loss:
-            self.val_loss[name] = MeanMetric().to(loss.device)
-        self.val_loss[name].update(loss, weight=size)
-        self.val_loss_all.update(loss, weight=size)
-        self.log(
-            f"val/{name}/loss",
-            self.val_loss[name],
-            batch_size=size,
-            add_dataloader_idx=False,
-            metric_attribute=f"val_loss.{name}",
-        )
+        self._eval_loss("val", batch, dataloader_idx)
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:
+        """As validation, logged as ``test/<set>/loss`` and ``test/loss``."""
+        self._eval_loss("test", batch, dataloader_idx)
 
     def on_validation_epoch_end(self) -> None:
-        if self.val_loss_all.update_called:
-            self.log("val/loss", self.val_loss_all.compute(), prog_bar=True)  # compute() syncs ranks
-            self.val_loss_all.reset()
+        self._log_overall_loss("val")
 
-    def _val_set_name(self, dataloader_idx: int) -> str:
-        names = getattr(self.trainer.datamodule, "val_set_names", None) if self._trainer else None
+    def on_test_epoch_end(self) -> None:
+        self._log_overall_loss("test")
+
+    def _eval_loss(self, stage: str, batch: dict[str, Any], dataloader_idx: int) -> None:
+        loss = self._loss(batch).detach()
+        size = batch["input_ids"].shape[0]
+        name = self._eval_set_name(stage, dataloader_idx)
+        key = f"{stage}__{name}"
+        for metric_key in (key, f"{stage}__all"):
+            if metric_key not in self.eval_loss:
+                self.eval_loss[metric_key] = MeanMetric().to(loss.device)
+            self.eval_loss[metric_key].update(loss, weight=size)
+        self.log(
+            f"{stage}/{name}/loss",
+            self.eval_loss[key],
+            batch_size=size,
+            add_dataloader_idx=False,
+            metric_attribute=f"eval_loss.{key}",
+        )
+
+    def _log_overall_loss(self, stage: str) -> None:
+        overall = self.eval_loss[f"{stage}__all"] if f"{stage}__all" in self.eval_loss else None  # noqa: SIM401 (ModuleDict has no get)
+        if overall is not None and overall.update_called:
+            self.log(f"{stage}/loss", overall.compute(), prog_bar=True)  # compute() syncs ranks
+            overall.reset()
+
+    def _eval_set_name(self, stage: str, dataloader_idx: int) -> str:
+        datamodule = self.trainer.datamodule if self._trainer is not None else None
+        names = getattr(datamodule, f"{stage}_set_names", None)
         return names[dataloader_idx] if names else f"set{dataloader_idx}"
+
+    # ------------------------------------------------------------------ generation
+    def generator(self) -> BatchedGenerator:
+        """The shared batched generator over this model (with its adapter)."""
+        self._require_model()
+        return BatchedGenerator(self.model, self.tokenizer, self.generation)
+
+    def predict_step(
+        self, batch: list[dict[str, Any]], batch_idx: int, dataloader_idx: int = 0
+    ) -> list[dict]:
+        """Greedy answers to the prompts of the test sets: one record per prompt."""
+        add_special_tokens = batch[0]["add_special_tokens"] if batch else True
+        texts = self.generator().generate(
+            [item["prompt"] for item in batch],
+            add_special_tokens=add_special_tokens,
+            progress=False,
+        )
+        keep = ("id", "set", "lang", "prompt", "target")
+        return [
+            {**{k: item[k] for k in keep if k in item}, "generation": text}
+            for item, text in zip(batch, texts, strict=True)
+        ]
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):

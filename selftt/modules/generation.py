@@ -1,0 +1,155 @@
+"""Batched greedy generation: the one generator translation, prediction and evaluation share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+from selftt.errors import ConfigError
+
+
+@dataclass
+class GenerationSettings:
+    """Decoding and batching for generation (greedy unless ``do_sample``)."""
+
+    max_new_tokens: int = 256
+    """Upper bound on generated tokens per prompt (callers may pass a smaller one per prompt)."""
+    do_sample: bool = False
+    """Sample instead of greedy decoding."""
+    temperature: float = 1.0
+    """Sampling temperature (with do_sample)."""
+    top_p: float = 1.0
+    """Nucleus sampling mass (with do_sample)."""
+    max_batch_tokens: int = 16384
+    """Token budget of one batch: batch size x (longest prompt + max new tokens)."""
+    max_batch_size: int = 64
+    """Most prompts in one batch."""
+
+    def validate(self, key: str) -> None:
+        for name in ("max_new_tokens", "max_batch_tokens", "max_batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{key}.{name}", f"must be >= 1, got {getattr(self, name)}")
+        if self.do_sample and self.temperature <= 0:
+            raise ConfigError(f"{key}.temperature", f"must be > 0 when sampling, got {self.temperature}")
+
+
+def plan_batches(
+    lengths: Sequence[int], new_tokens: Sequence[int], max_tokens: int, max_size: int
+) -> list[list[int]]:
+    """Indices grouped into batches, longest prompts first, each within the token budget.
+
+    A batch costs (its size) x (longest prompt + most new tokens in it); a single prompt over
+    the budget still gets a batch of its own.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    width = 0
+    for i in order:
+        candidate = max(width, lengths[i] + new_tokens[i])
+        if current and (len(current) >= max_size or candidate * (len(current) + 1) > max_tokens):
+            batches.append(current)
+            current, width = [], 0
+            candidate = lengths[i] + new_tokens[i]
+        current.append(i)
+        width = candidate
+    if current:
+        batches.append(current)
+    return batches
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to the first occurrence of any stop string."""
+    cut = len(text)
+    for s in stop:
+        at = text.find(s)
+        if at != -1:
+            cut = min(cut, at)
+    return text[:cut]
+
+
+class BatchedGenerator:
+    """Generates continuations for many prompts at once.
+
+    Prompts are tokenized, sorted by length and packed into batches by a token budget, left
+    padded, and decoded with the KV cache; each sequence stops at EOS or at its first stop
+    string (the stop string is cut from the output). The model is put in eval mode for the
+    call and returned to the mode it was in.
+    """
+
+    def __init__(self, model, tokenizer, settings: GenerationSettings | None = None) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = settings or GenerationSettings()
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prompts: Sequence[str],
+        stop: Sequence[str] = (),
+        max_new_tokens: Sequence[int] | int | None = None,
+        add_special_tokens: bool = True,
+        progress: bool = False,
+        desc: str = "generating",
+    ) -> list[str]:
+        if not prompts:
+            return []
+        settings = self.settings
+        if max_new_tokens is None:
+            max_new_tokens = settings.max_new_tokens
+        if isinstance(max_new_tokens, int):
+            max_new_tokens = [max_new_tokens] * len(prompts)
+        budgets = [max(1, min(n, settings.max_new_tokens)) for n in max_new_tokens]
+        encoded = [self.tokenizer(p, add_special_tokens=add_special_tokens)["input_ids"] for p in prompts]
+        batches = plan_batches(
+            [len(e) for e in encoded], budgets, settings.max_batch_tokens, settings.max_batch_size
+        )
+        outputs: list[str] = [""] * len(prompts)
+        was_training = self.model.training
+        self.model.eval()
+        bar = tqdm(total=len(prompts), desc=desc, disable=not progress, dynamic_ncols=True)
+        try:
+            for batch in batches:
+                texts = self._generate_batch([encoded[i] for i in batch], [budgets[i] for i in batch], stop)
+                for i, text in zip(batch, texts, strict=True):
+                    outputs[i] = text
+                bar.update(len(batch))
+        finally:
+            bar.close()
+            self.model.train(was_training)
+        return outputs
+
+    def _generate_batch(self, encoded: list[list[int]], budgets: list[int], stop: Sequence[str]) -> list[str]:
+        tokenizer = self.tokenizer
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        width = max(len(e) for e in encoded)
+        device = next(self.model.parameters()).device
+        input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(encoded), width), dtype=torch.long)
+        for row, ids in enumerate(encoded):  # left padding: every prompt ends at the same column
+            input_ids[row, width - len(ids) :] = torch.tensor(ids)
+            attention_mask[row, width - len(ids) :] = 1
+        kwargs = dict(
+            max_new_tokens=max(budgets),
+            do_sample=self.settings.do_sample,
+            pad_token_id=pad_id,
+            eos_token_id=tokenizer.eos_token_id,
+            use_cache=True,
+        )
+        if self.settings.do_sample:
+            kwargs.update(temperature=self.settings.temperature, top_p=self.settings.top_p)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=tokenizer)
+        out = self.model.generate(
+            input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), **kwargs
+        )
+        texts = []
+        for row, budget in enumerate(budgets):
+            new = out[row, width : width + budget].tolist()
+            texts.append(cut_at_stop(tokenizer.decode(new, skip_special_tokens=True), stop))
+        return texts
