@@ -25,6 +25,15 @@ class Task(ABC):
     fields: ClassVar[tuple[str, ...]]
     translatable: ClassVar[tuple[str, ...]]
     languages: ClassVar[tuple[str, ...]]
+    inputs: ClassVar[tuple[str, ...]]
+    """Fields the prompt is made of (the rest are the output)."""
+    outputs: ClassVar[tuple[str, ...]]
+    """Fields the target is made of. Code-switched examples take these from the other language."""
+
+    @staticmethod
+    def output_lang(example: Example) -> str:
+        """Language of the target: ``target_lang`` in a code-switched example, else ``lang``."""
+        return example.get("target_lang") or example["lang"]
 
     def check_language(self, lang: str, key: str = "lang") -> None:
         """Raise a ConfigError naming ``key`` if this task has no template for ``lang``."""
@@ -48,11 +57,11 @@ class Task(ABC):
 
     @abstractmethod
     def instruction(self, example: Example) -> str:
-        """The user turn of the prompt, in the example's language."""
+        """The user turn of the prompt, in the example's language (``lang``)."""
 
     @abstractmethod
     def target(self, example: Example) -> str:
-        """The text the model is trained to produce after the prompt."""
+        """The text the model is trained to produce after the prompt, in ``output_lang(example)``."""
 
     @abstractmethod
     def parse_answer(self, generation: str, lang: str) -> Any:

@@ -141,6 +141,8 @@ class MathTask(Task):
     name: ClassVar[str] = "math"
     fields: ClassVar[tuple[str, ...]] = ("question", "answer", "final")
     translatable: ClassVar[tuple[str, ...]] = ("question", "answer")
+    inputs: ClassVar[tuple[str, ...]] = ("question",)
+    outputs: ClassVar[tuple[str, ...]] = ("answer", "final")
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
 
     def __init__(self, keep_calculator_annotations: bool = False) -> None:
@@ -209,7 +211,7 @@ class MathTask(Task):
 
     def target(self, example: Example) -> str:
         """The reasoning (if any) followed by a final-answer sentence, e.g. 'The answer is 72.'."""
-        lang = example["lang"]
+        lang = self.output_lang(example)
         self.check_language(lang)
         final = FINAL_ANSWER[lang].format(example["final"])
         reasoning = (example.get("answer") or "").strip()

@@ -94,6 +94,8 @@ class NLITask(Task):
     name: ClassVar[str] = "nli"
     fields: ClassVar[tuple[str, ...]] = ("premise", "hypothesis", "label")
     translatable: ClassVar[tuple[str, ...]] = ("premise", "hypothesis")
+    inputs: ClassVar[tuple[str, ...]] = ("premise", "hypothesis")
+    outputs: ClassVar[tuple[str, ...]] = ("label",)
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
@@ -153,8 +155,8 @@ class NLITask(Task):
         )
 
     def target(self, example: Example) -> str:
-        """The label word in the example's language."""
-        lang = example["lang"]
+        """The label word in the example's output language."""
+        lang = self.output_lang(example)
         self.check_language(lang)
         return LABEL_WORDS[lang][LABELS.index(example["label"])]
 

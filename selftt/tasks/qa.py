@@ -48,6 +48,8 @@ class QATask(Task):
     name: ClassVar[str] = "qa"
     fields: ClassVar[tuple[str, ...]] = ("context", "question", "answer", "answers")
     translatable: ClassVar[tuple[str, ...]] = ("context", "question", "answer")
+    inputs: ClassVar[tuple[str, ...]] = ("context", "question")
+    outputs: ClassVar[tuple[str, ...]] = ("answer", "answers")
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
