@@ -11,9 +11,11 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from selftt.callbacks.adapter_export import AdapterExport
 from selftt.callbacks.adapter_sync import AdapterSyncCheck
 from selftt.callbacks.prediction_writer import PredictionWriter
+from selftt.callbacks.self_translate import SelfTranslateCallback
 from selftt.datamodules import SelfTTDataModule
 from selftt.errors import SelfTTError
 from selftt.modules import SelfTTModule
+from selftt.trainer import SelfTTTrainer
 
 TRAINER_DEFAULTS = {
     "logger": {
@@ -29,13 +31,19 @@ def _default_callbacks() -> list:
 
 
 class SelfTTCLI(LightningCLI):
-    """LightningCLI with selftt's model and data, adapter-only checkpoints and PEFT export."""
+    """LightningCLI with selftt's model and data, self-translation, adapter-only checkpoints
+    and PEFT export, and the extra subcommand ``translate``."""
+
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        return {**LightningCLI.subcommands(), "translate": {"model", "datamodule"}}
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("model.model_name_or_path", "data.tokenizer")
         parser.link_arguments("model.trust_remote_code", "data.trust_remote_code")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "{step}"})
+        parser.add_lightning_class_args(SelfTranslateCallback, "translation")
         parser.add_lightning_class_args(AdapterExport, "adapter_export")
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
 
@@ -49,6 +57,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
         return SelfTTCLI(
             SelfTTModule,
             SelfTTDataModule,
+            trainer_class=SelfTTTrainer,
             trainer_defaults={**TRAINER_DEFAULTS, "callbacks": _default_callbacks()},
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,

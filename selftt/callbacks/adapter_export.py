@@ -29,7 +29,7 @@ class AdapterExport(Callback):
         self.path: Path | None = None
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if not self.enabled or trainer.sanity_checking:
+        if not self.enabled or trainer.global_step == 0:  # nothing trained (e.g. `translate`)
             return
         self.path = Path(trainer.log_dir or trainer.default_root_dir) / self.dirname
         if not trainer.is_global_zero:

@@ -9,6 +9,8 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.utilities import rank_zero_info
 
+from selftt.utils.atomic import write_jsonl_atomic
+
 
 class PredictionWriter(BasePredictionWriter):
     """Appends each predicted batch to ``<run dir>/<dirname>/rank<R>.jsonl`` as it comes, then
@@ -50,9 +52,7 @@ class PredictionWriter(BasePredictionWriter):
             records += [json.loads(line) for line in shard.read_text(encoding="utf-8").splitlines() if line]
         records.sort(key=lambda r: (r.get("set", ""), str(r.get("id", ""))))
         self.path = folder / "predictions.jsonl"
-        tmp = self.path.with_suffix(".jsonl.tmp")
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-        tmp.replace(self.path)
+        write_jsonl_atomic(self.path, records)
         for shard in folder.glob("rank*.jsonl"):
             shard.unlink()
         rank_zero_info(f"selftt: {len(records)} predictions written to {self.path}")

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 COMPONENT_NAMES = ("src", "tgt", "cs")
 """src: source-language data; tgt: its self-translation; cs: code-switched pairs."""
 
-AVAILABLE_COMPONENTS = ("src",)
+CS_DIRECTIONS = ("tgt-src", "src-tgt")
+"""Code-switching: '<input language>-<output language>'."""
 
 
 @dataclass
@@ -15,15 +16,23 @@ class DataComponent:
     """One named part of the training mixture."""
 
     name: str = "src"
-    """Which part: 'src' (the source data as it is; 'tgt' and 'cs' come from self-translation)."""
+    """'src': the source data as it is; 'tgt': its self-translation into ``lang``; 'cs':
+    code-switched pairs of the two (input in one language, output in the other)."""
     path: str = ""
-    """Local file (JSONL, TSV, SQuAD JSON) or 'hf://dataset[:config]'."""
+    """src only: local file (JSONL, TSV, SQuAD JSON) or 'hf://dataset[:config]'. tgt and cs
+    are made from the first src component (after hold-out and limit) and take no path."""
     lang: str = "en"
-    """Language of the examples in ``path``."""
+    """src: the language of the file; tgt and cs: the target language of the translation."""
     split: str | None = None
     """Split for 'hf://' sources (e.g. 'train')."""
     limit: int | None = None
-    """Use only the first N examples (after the held-out ones are taken off)."""
+    """Cap: use only the first N examples (src: after the held-out ones are taken off;
+    tgt/cs: of those kept by the filters)."""
+    weight: float = 1.0
+    """Sampling weight: the component's examples are repeated floor(weight) times, plus a
+    seeded random fraction for the rest (0.5 keeps a random half)."""
+    direction: str = "tgt-src"
+    """cs only: 'tgt-src' (target-language input, source-language output) or 'src-tgt'."""
 
 
 @dataclass

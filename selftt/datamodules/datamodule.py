@@ -11,7 +11,8 @@ from lightning.pytorch import LightningDataModule
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
-from selftt.datamodules.components import AVAILABLE_COMPONENTS, COMPONENT_NAMES, DataComponent, EvalSet
+from selftt.datamodules.components import COMPONENT_NAMES, CS_DIRECTIONS, DataComponent, EvalSet
+from selftt.datamodules.mixture import apply_weight, code_switch
 from selftt.datamodules.prompting import PromptFormatter, PromptStyle
 from selftt.datamodules.sampler import LengthGroupedSampler, ResumableDataLoader
 from selftt.datamodules.tokenization import EncodeStats, PadCollator, encode_pair
@@ -98,24 +99,44 @@ class SelfTTDataModule(LightningDataModule):
         self.test_set_names: list[str] = []
         self.predict_data: list[dict] = []
         self.component_sizes: dict[str, int] = {}
+        self.source_examples: list[Example] = []
+        self.source_lang = "en"
+        self.pending_translations: set[str] = set()
 
     # ------------------------------------------------------------------ config
     def _check_config(self) -> None:
+        sources = [c for c in self.components if c.name == "src"]
         for i, comp in enumerate(self.components):
+            key = f"data.components[{i}]"
             if comp.name not in COMPONENT_NAMES:
                 raise ConfigError(
-                    f"data.components[{i}].name",
+                    f"{key}.name",
                     f"unknown component '{comp.name}'; expected one of {', '.join(COMPONENT_NAMES)}",
                 )
-            if comp.name not in AVAILABLE_COMPONENTS:
+            if comp.name == "src" and not comp.path:
+                raise ConfigError(f"{key}.path", "is empty; expected a file or 'hf://' source")
+            if comp.name != "src":
+                if not sources:
+                    raise ConfigError(
+                        f"{key}.name", f"a '{comp.name}' component needs a 'src' component to translate"
+                    )
+                if comp.path:
+                    raise ConfigError(
+                        f"{key}.path",
+                        f"'{comp.name}' is made by self-translation of the first 'src' component; leave 'path' empty",
+                    )
+                if comp.lang == sources[0].lang:
+                    raise ConfigError(
+                        f"{key}.lang", f"'{comp.lang}' is the source language; name a target language"
+                    )
+            if comp.name == "cs" and comp.direction not in CS_DIRECTIONS:
                 raise ConfigError(
-                    f"data.components[{i}].name",
-                    f"component '{comp.name}' needs self-translation, which this version does not have yet",
+                    f"{key}.direction", f"got '{comp.direction}'; expected one of {', '.join(CS_DIRECTIONS)}"
                 )
-            if not comp.path:
-                raise ConfigError(f"data.components[{i}].path", "is empty; expected a file or 'hf://' source")
             if comp.limit is not None and comp.limit < 1:
-                raise ConfigError(f"data.components[{i}].limit", f"must be >= 1, got {comp.limit}")
+                raise ConfigError(f"{key}.limit", f"must be >= 1, got {comp.limit}")
+            if comp.weight <= 0:
+                raise ConfigError(f"{key}.weight", f"must be > 0, got {comp.weight}")
         for key, sets in (("data.val_sets", self.val_sets), ("data.test_sets", self.test_sets)):
             for i, eval_set in enumerate(sets):
                 if not eval_set.path:
@@ -195,6 +216,7 @@ class SelfTTDataModule(LightningDataModule):
         }
 
     def _build_train_set(self) -> tuple[list[dict], list[Example]]:
+        """Encode the 'src' components; 'tgt' and 'cs' wait for ``add_translations``."""
         if not self.components:
             raise ConfigError(
                 "data.components", "is empty; expected at least one 'src' component to train on"
@@ -202,23 +224,65 @@ class SelfTTDataModule(LightningDataModule):
         train: list[dict] = []
         holdout: list[Example] = []
         self.component_sizes = {}  # setup("fit") may run more than once
+        self.source_examples = []
         for i, comp in enumerate(self.components):
+            if comp.name != "src":
+                continue
             key = f"data.components[{i}]"
             self.task.check_language(comp.lang, f"{key}.lang")
             examples = self.task.load(comp.path, comp.lang, split=comp.split)
-            if not holdout and self.val_holdout and comp.name == "src":
+            if not holdout and self.val_holdout:
                 examples, holdout = self._split_holdout(examples, comp)
             examples = examples[: comp.limit] if comp.limit else examples
-            encoded = self._encode(examples, key, comp.path)
-            for item in encoded:
-                item["component"] = comp.name
-            train += encoded
-            self.component_sizes[comp.name] = self.component_sizes.get(comp.name, 0) + len(encoded)
+            if not self.source_examples:
+                self.source_examples, self.source_lang = examples, comp.lang
+            train += self._encode_component(examples, comp, key)
+        self.pending_translations = {c.lang for c in self.components if c.name != "src"}
+        for i, comp in enumerate(self.components):
+            if comp.name != "src":
+                self.task.check_language(comp.lang, f"data.components[{i}].lang")
+        self._report(train)
+        return train, holdout
+
+    def _encode_component(self, examples: list[Example], comp: DataComponent, key: str) -> list[dict]:
+        """Cap, weight and encode one component's examples, and count them."""
+        examples = examples[: comp.limit] if comp.limit and comp.name != "src" else examples
+        examples = apply_weight(examples, comp.weight, self.seed)
+        encoded = self._encode(examples, key, comp.path or f"{comp.name}:{comp.lang}") if examples else []
+        for item in encoded:
+            item["component"] = comp.name
+        label = comp.name if comp.name == "src" else f"{comp.name}_{comp.lang}"
+        self.component_sizes[label] = self.component_sizes.get(label, 0) + len(encoded)
+        return encoded
+
+    def _report(self, train: list[dict]) -> None:
         sizes = ", ".join(f"{k}={v}" for k, v in self.component_sizes.items())
+        pending = f"; waiting for self-translation into {', '.join(sorted(self.pending_translations))}"
         rank_zero_info(
             f"selftt: training mixture for task '{self.task_name}': {sizes} ({len(train)} examples)"
+            + (pending if self.pending_translations else "")
         )
-        return train, holdout
+
+    # ------------------------------------------------------------------ self-translation
+    def translation_requests(self) -> dict[str, tuple[str, list[Example]]]:
+        """Target language -> (source language, source examples) for the 'tgt'/'cs' components."""
+        return {lang: (self.source_lang, self.source_examples) for lang in sorted(self.pending_translations)}
+
+    def add_translations(self, lang: str, pairs: list[tuple[Example, Example]]) -> None:
+        """Build the 'tgt' and 'cs' components of ``lang`` from (source, kept translation) pairs."""
+        for i, comp in enumerate(self.components):
+            if comp.name == "src" or comp.lang != lang:
+                continue
+            if comp.name == "tgt":
+                examples = [translated for _, translated in pairs]
+            else:
+                examples = [
+                    code_switch(self.task, source, translated, comp.direction) for source, translated in pairs
+                ]
+            self.train_data += self._encode_component(examples, comp, f"data.components[{i}]")
+        self.pending_translations.discard(lang)
+        if not self.pending_translations:
+            self._report(self.train_data)
 
     def _split_holdout(
         self, examples: list[Example], comp: DataComponent
@@ -325,6 +389,16 @@ class SelfTTDataModule(LightningDataModule):
         return self.trainer.fit_loop.epoch_loop.batch_progress.current.ready if self.trainer else 0
 
     def train_dataloader(self) -> DataLoader:
+        if self.pending_translations:
+            raise ConfigError(
+                "translation",
+                f"components for {', '.join(sorted(self.pending_translations))} need self-translation, which "
+                "SelfTranslateCallback does at fit start (the CLI adds it; in Python, pass it to the Trainer)",
+            )
+        if not self.train_data:
+            raise ConfigError(
+                "data.components", "the training mixture is empty (every translation was filtered out?)"
+            )
         return self._loader(self.train_data, self.per_device_batch_size(), shuffle=True)
 
     def _eval_batch_size(self) -> int:

@@ -10,20 +10,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_json_atomic(path: str | Path, data: object) -> None:
-    """Write ``data`` as JSON to a temporary file beside ``path``, fsync it, then rename it."""
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, fsync it, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=2)
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: str | Path, data: object) -> None:
+    """``data`` as indented JSON, written atomically."""
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def write_jsonl_atomic(path: str | Path, records: list[object]) -> None:
+    """One JSON object per line, written atomically."""
+    write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
 def write_dir_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:

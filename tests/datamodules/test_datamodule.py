@@ -45,9 +45,9 @@ def fake_trainer(world_size=1, accumulate=1, rank=0):
     return SimpleNamespace(world_size=world_size, accumulate_grad_batches=accumulate, global_rank=rank)
 
 
-def raises_key(key: str):
-    """pytest.raises for a ConfigError whose message names ``key``."""
-    return pytest.raises(ConfigError, match=re.escape(f"config key '{key}'"))
+def raises_key(key: str, match: str = ""):
+    """pytest.raises for a ConfigError whose message names ``key`` (and contains ``match``)."""
+    return pytest.raises(ConfigError, match=re.escape(f"config key '{key}'") + ".*" + re.escape(match))
 
 
 # ----------------------------------------------------------------------------- sets
@@ -122,7 +122,15 @@ def test_duplicate_val_set_names_rejected(make_dm, mgsm_file):
 def test_hparams_hold_plain_types(make_dm, math_file):
     dm = make_dm()
     assert dm.hparams["components"] == [
-        {"name": "src", "path": str(math_file), "lang": "en", "split": None, "limit": None}
+        {
+            "name": "src",
+            "path": str(math_file),
+            "lang": "en",
+            "split": None,
+            "limit": None,
+            "weight": 1.0,
+            "direction": "tgt-src",
+        }
     ]
     assert dm.hparams["val_sets"] == []
 
@@ -196,9 +204,24 @@ def test_component_config_errors_name_their_key(make_dm, math_file, component, k
         make_dm(components=[DataComponent(**fields)])
 
 
-def test_tgt_component_says_not_available(make_dm, math_file):
-    with pytest.raises(ConfigError, match="self-translation"):
-        make_dm(components=[DataComponent(name="tgt", path=str(math_file))])
+@pytest.mark.parametrize(
+    ("component", "key", "message"),
+    [
+        (dict(name="tgt", lang="de", path="x.jsonl"), "data.components[1].path", "leave 'path' empty"),
+        (dict(name="tgt", lang="en"), "data.components[1].lang", "source language"),
+        (dict(name="cs", lang="de", direction="de-en"), "data.components[1].direction", "tgt-src"),
+        (dict(name="tgt", lang="de", weight=0), "data.components[1].weight", "> 0"),
+    ],
+)
+def test_translated_component_config_errors(make_dm, math_file, component, key, message):
+    src = DataComponent(name="src", path=str(math_file), lang="en")
+    with raises_key(key, match=message):
+        make_dm(components=[src, DataComponent(**component)])
+
+
+def test_tgt_component_without_src_says_it_needs_one(make_dm):
+    with raises_key("data.components[0].name", match="needs a 'src' component"):
+        make_dm(components=[DataComponent(name="tgt", lang="de")])
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,205 @@
+"""Self-translation at fit start: fills the cache, filters, and hands the data to the DataModule."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_info
+
+from selftt.errors import ConfigError
+from selftt.modules.generation import GenerationSettings
+from selftt.translation.filters import FilterSettings
+from selftt.translation.prompt import TranslationPrompt
+from selftt.translation.quality import load_reference_pairs, translation_quality
+from selftt.translation.shots import check_language, load_shots
+from selftt.translation.translator import SelfTranslator, TranslationOutcome
+from selftt.utils.atomic import write_json_atomic, write_jsonl_atomic
+from selftt.utils.distributed import Distributed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class QualityReference:
+    """A human-translated parallel set to score the model's own translations against."""
+
+    source: str = ""
+    """English file (MGSM TSV, XQuAD/SQuAD JSON)."""
+    reference: str = ""
+    """The same data, human-translated into ``lang`` (parallel line by line or by id)."""
+    lang: str = "de"
+    """Target language."""
+    limit: int | None = 50
+    """Score the first N pairs (None: all)."""
+
+
+class SelfTranslateCallback(Callback):
+    """Before the first training batch, the model (adapter off) translates the source examples
+    the 'tgt'/'cs' components need into each target language; what the cache already holds is
+    reused. Translations are filtered, counted and logged, and given to the DataModule.
+    Optionally it scores translation quality (BLEU, chrF) against human references.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str = "cache/translations",
+        shots_file: str | None = None,
+        prompt: TranslationPrompt = TranslationPrompt(),  # noqa: B008 - plain dataclasses
+        generation: GenerationSettings = GenerationSettings(max_new_tokens=512),  # noqa: B008
+        max_new_tokens_ratio: float = 3.0,
+        max_new_tokens_extra: int = 16,
+        filters: FilterSettings = FilterSettings(),  # noqa: B008
+        chunk_size: int = 64,
+        quality: list[QualityReference] | None = None,
+        log_samples: int = 4,
+    ) -> None:
+        """
+        Args:
+            cache_dir: Folder of the translation cache (one subfolder per model/prompt/decoding/language).
+            shots_file: JSON of parallel example pairs per language ({"de": [{"en": ..., "de": ...}]});
+                default: the pairs shipped with selftt for de, ru, th, zh.
+            prompt: The few-shot prompt: number of shots, template, separator, stop strings.
+            generation: Decoding (greedy by default) and batching of translation.
+            max_new_tokens_ratio: New-token budget per line = ratio x source tokens + extra.
+            max_new_tokens_extra: See max_new_tokens_ratio.
+            filters: Which quality filters run, and their thresholds.
+            chunk_size: Examples translated between cache writes (what a crash can lose at most).
+            quality: Reference sets to score translation quality against (BLEU, chrF per language).
+            log_samples: Source/translation pairs shown as text in TensorBoard per language.
+        """
+        prompt.validate("translation.prompt")
+        generation.validate("translation.generation")
+        filters.validate("translation.filters")
+        if chunk_size < 1:
+            raise ConfigError("translation.chunk_size", f"must be >= 1, got {chunk_size}")
+        if max_new_tokens_ratio <= 0:
+            raise ConfigError("translation.max_new_tokens_ratio", f"must be > 0, got {max_new_tokens_ratio}")
+        self.quality = list(quality or [])
+        for i, ref in enumerate(self.quality):
+            check_language(ref.lang, f"translation.quality[{i}].lang")
+        self.cache_dir = cache_dir
+        self.shots_file = shots_file
+        self.prompt = prompt
+        self.generation = generation
+        self.max_new_tokens_ratio = max_new_tokens_ratio
+        self.max_new_tokens_extra = max_new_tokens_extra
+        self.filters = filters
+        self.chunk_size = chunk_size
+        self.log_samples = log_samples
+        self.outcomes: dict[str, TranslationOutcome] = {}
+        self.scores: dict[str, dict[str, float]] = {}
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        """Check languages and shots before any model is loaded: bad input fails fast."""
+        datamodule = trainer.datamodule
+        if stage != "fit" or not hasattr(datamodule, "translation_requests"):
+            return
+        for i, comp in enumerate(datamodule.components):
+            if comp.name != "src":
+                check_language(comp.lang, f"data.components[{i}].lang")
+                load_shots(self.shots_file, datamodule.source_lang, comp.lang)
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        datamodule = trainer.datamodule
+        requests = datamodule.translation_requests() if hasattr(datamodule, "translation_requests") else {}
+        if not requests and not self.quality:
+            return
+        translator = SelfTranslator(
+            datamodule.task,
+            self.prompt,
+            self.shots_file,
+            self.generation,
+            self.max_new_tokens_ratio,
+            self.max_new_tokens_extra,
+            self.filters,
+            self.cache_dir,
+            self.chunk_size,
+        )
+        dist = Distributed.from_trainer(trainer)
+        for lang, (src_lang, examples) in requests.items():
+            outcome = translator.run(pl_module, examples, src_lang, lang, dist)
+            datamodule.add_translations(lang, outcome.pairs)
+            self.outcomes[lang] = outcome
+            if dist.is_main:
+                self._write_dataset(outcome)
+                self._log_outcome(trainer, outcome)
+        if requests and dist.is_main:
+            self._log_metrics(trainer, {f"data/size/{k}": v for k, v in datamodule.component_sizes.items()})
+        for ref in self.quality:
+            self._score(trainer, pl_module, translator, ref, dist)
+
+    # ------------------------------------------------------------------ reporting
+    @staticmethod
+    def _write_dataset(outcome: TranslationOutcome) -> None:
+        write_jsonl_atomic(outcome.cache_dir / "dataset.jsonl", outcome.records)
+        write_json_atomic(outcome.cache_dir / "stats.json", outcome.counts)
+        rank_zero_info(
+            f"selftt: {outcome.lang}: kept {outcome.counts['kept']} of {outcome.counts['total']} translations "
+            f"({outcome.translated_now} translated now, {outcome.cached} from the cache); "
+            f"filtered: {_rejections(outcome.counts) or 'none'}; data set: {outcome.cache_dir / 'dataset.jsonl'}"
+        )
+
+    def _log_outcome(self, trainer: Trainer, outcome: TranslationOutcome) -> None:
+        lang = outcome.lang
+        metrics = {
+            f"translation/{lang}/kept": outcome.counts["kept"],
+            f"translation/{lang}/total": outcome.counts["total"],
+        }
+        metrics |= {
+            f"translation/{lang}/filtered/{rule}": n
+            for rule, n in outcome.counts.items()
+            if rule not in ("kept", "total")
+        }
+        self._log_metrics(trainer, metrics)
+        samples = outcome.records[: self.log_samples]
+        if samples:
+            rows = ["| id | kept | source | translation |", "|---|---|---|---|"]
+            for r in samples:
+                source = " / ".join(str(v) for v in r["source"].values()).replace("\n", " ")
+                translation = " / ".join(r["translation"].values()).replace("\n", " ")
+                rows.append(
+                    f"| {r['id']} | {r['kept']} {' '.join(r['reasons'])} | {source} | {translation} |"
+                )
+            self._log_text(trainer, f"translation/{lang}/samples", "\n".join(rows))
+
+    def _score(
+        self, trainer, pl_module, translator: SelfTranslator, ref: QualityReference, dist: Distributed
+    ) -> None:
+        pairs = load_reference_pairs(ref.source, ref.reference, ref.limit)
+        shots = load_shots(self.shots_file, "en", ref.lang)
+        mine = [text for text, _ in pairs][dist.rank :: dist.world_size]
+        out = translator.translate_texts(pl_module, mine, "en", ref.lang, shots)
+        gathered = dist.gather(out)
+        hypotheses = [None] * len(pairs)
+        for rank, part in enumerate(gathered):
+            hypotheses[rank :: dist.world_size] = part
+        if not dist.is_main:
+            return
+        scores = translation_quality(hypotheses, [reference for _, reference in pairs], ref.lang)
+        self.scores[ref.lang] = scores
+        self._log_metrics(
+            trainer, {f"translation/{ref.lang}/{name}": value for name, value in scores.items()}
+        )
+        rank_zero_info(
+            f"selftt: translation quality en->{ref.lang} on {len(pairs)} pairs of {Path(ref.reference).name}: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in scores.items())
+        )
+
+    @staticmethod
+    def _log_metrics(trainer: Trainer, metrics: dict[str, float]) -> None:
+        for logger in trainer.loggers:
+            logger.log_metrics(metrics, step=trainer.global_step)
+
+    @staticmethod
+    def _log_text(trainer: Trainer, tag: str, text: str) -> None:
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_text(tag, text, global_step=trainer.global_step)
+
+
+def _rejections(counts: dict[str, int]) -> str:
+    return ", ".join(f"{rule} {n}" for rule, n in counts.items() if rule not in ("kept", "total") and n)

@@ -1,0 +1,1 @@
+"""Self-translation: few-shot prompts, shots, the translation cache and quality scoring."""

@@ -1,0 +1,411 @@
+"""Quality filters for self-translations: cheap, language-aware checks that drop broken outputs.
+
+A model translating its own training data with a few-shot prompt fails in a handful of typical
+ways. Each rule below catches one of them; a translated example is kept only if every
+translatable field passes every enabled rule (``filter_example`` returns the reasons otherwise).
+
+``empty``
+    The output is empty or whitespace only (the model stopped at once, or the field was lost).
+``untranslated``
+    The output is the source again (equal after normalizing case, spaces and punctuation), or,
+    for sources of ``MIN_ECHO_WORDS`` words or more, contains a copy of it (the model echoed the
+    source before or after translating). Text without letters (``"48 / 2 = 24"``) and name-like
+    spans (at most two words, or up to eight where every word of 4+ letters has a capital:
+    ``"Tesla"``, ``"Super Bowl 50"``, ``"University of Chicago"``) are legitimately identical
+    across languages, above all as QA answers, and are never flagged.
+``length_ratio``
+    ``len(translation) / len(source)`` (characters, spaces collapsed) is outside the target
+    language's bounds: a truncated translation is too short, a rambling or looping one too long.
+    Bounds come from real human translations (``DEFAULT_LENGTH_BOUNDS``); sources under
+    ``MIN_LENGTH_CHARS`` are not judged, and ``LENGTH_SLACK_CHARS`` of slack is allowed either way
+    because short spans ("United States" -> "США") vary far more than sentences.
+``repetition``
+    Degenerate decoding loops: more than ``max_repeated_ngram_fraction`` of the n-grams are
+    repeats of earlier ones (word 4-grams; for Chinese and Thai, which do not separate words,
+    character 6- and 10-grams, numbers counting as one token so templated reasoning steps that
+    differ only in their numbers are not loops), or one letter 5+ times in a row ("ааааа",
+    "的的的的的"), or one word 4+ times in a row ("the the the the"). Saying a word twice is fine.
+``script``
+    Fewer than ``min_script_fraction`` of the letters are in the target language's script
+    (de/en Latin, ru Cyrillic, th Thai, zh Han): the model answered in English or in another
+    language. Capitalized Latin words copied from the source (names, acronyms: "NASUWT是什么？")
+    do not count; outputs with under ``MIN_SCRIPT_LETTERS`` letters, and name-like spans kept
+    exactly as in the source ("Nikola Tesla" as a Chinese answer), are not judged.
+``numbers`` (math only)
+    Every number of the source must appear in the translation, read leniently: ``1,000``,
+    ``1.000``, ``1 000`` and ``1000`` are all 1000, ``1,5`` may be 1.5, full-width and Thai
+    digits count. A lost or changed number ("48" -> "84") makes the example wrong, not just
+    clumsy.
+``answer_in_context`` (QA only, ``qa_answer="filter"``)
+    The translated answer must occur in the translated context (ignoring case, spacing and
+    surrounding punctuation), otherwise the example no longer teaches extractive QA.
+
+Everything here is pure Python (no torch) and linear-time in the text length.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Literal
+
+from selftt.errors import ConfigError
+
+if TYPE_CHECKING:
+    from selftt.tasks.base import Task
+
+RULES = ("empty", "untranslated", "length_ratio", "repetition", "script", "numbers", "answer_in_context")
+"""All filter rules, in the order they are checked and reported."""
+
+# Target chars / English source chars (spaces collapsed), measured on the human translations in
+# ../shared/data: MGSM questions (250 pairs), XQuAD contexts (240) and questions (1,190).
+# Percentiles over those 1,680 pairs per language, p0.5 / p50 / p99.5 [min - max]:
+#   de 0.76 / 1.12 / 1.68 [0.61 - 2.02]     ru 0.69 / 1.05 / 1.82 [0.59 - 3.07]
+#   th 0.54 / 0.90 / 1.46 [0.44 - 2.67]     zh 0.18 / 0.31 / 0.63 [0.16 - 0.79]
+# The bounds widen p0.5 / p99.5 by 10-20% (a model's translations vary more than professional
+# ones). With LENGTH_SLACK_CHARS they keep 99.8-100% of those pairs, and 99-99.4% of the XQuAD
+# answers (a third are under MIN_LENGTH_CHARS: not judged). English, a target only when translating
+# back, is not measured: loose bounds.
+DEFAULT_LENGTH_BOUNDS: dict[str, tuple[float, float]] = {
+    "en": (0.5, 2.0),
+    "de": (0.65, 1.9),
+    "ru": (0.6, 2.0),
+    "th": (0.45, 1.6),
+    "zh": (0.15, 0.75),
+}
+MIN_LENGTH_CHARS = 10
+"""Sources shorter than this ("1905", "Tesla") are not judged by ``length_ratio``."""
+LENGTH_SLACK_CHARS = 5
+"""Characters allowed beyond ``lo * len(source)`` / ``hi * len(source)``."""
+MIN_ECHO_WORDS = 8
+"""Sources of at least this many words count as untranslated when copied inside the output; shorter
+ones are often quoted next to their translation ("佛瓦和悉达多 (phowa and siddhi)")."""
+MIN_SCRIPT_LETTERS = 3
+"""Outputs with fewer letters (numbers, "km") are not judged by ``script``."""
+
+
+def _ranges(spec: str) -> tuple[tuple[int, int], ...]:
+    """Hex code point ranges: ``"0041-005A 00AA"`` -> ``((0x41, 0x5A), (0xAA, 0xAA))``."""
+    pairs = (part.split("-") if "-" in part else (part, part) for part in spec.split())
+    return tuple((int(lo, 16), int(hi, 16)) for lo, hi in pairs)
+
+
+# The letters of each script (only characters of category L* are counted), full-width Latin included.
+_LATIN = _ranges("0041-005A 0061-007A 00AA 00BA 00C0-024F 1E00-1EFF 2C60-2C7F A720-A7FF AB30-AB6F FF21-FF5A")
+_CYRILLIC = _ranges("0400-052F 1C80-1C8F 2DE0-2DFF A640-A69F")
+_THAI = _ranges("0E00-0E7F")
+_HAN = _ranges("2E80-2FDF 3005-3007 3400-4DBF 4E00-9FFF F900-FAFF 20000-3134F")  # with 々〆〇
+SCRIPTS = {"en": _LATIN, "de": _LATIN, "ru": _CYRILLIC, "th": _THAI, "zh": _HAN}
+
+_CHAR_LANGS = {"zh": 6, "th": 10}  # languages written without spaces: character n-gram size
+_WORD_NGRAM = 4
+_MAX_LETTER_RUN = 4  # one letter 5+ times in a row is a loop
+_MAX_WORD_RUN = 3  # one word 4+ times in a row is a loop
+
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_CHAR_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\S")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_LETTER_RUN = re.compile(rf"([^\W\d_])\1{{{_MAX_LETTER_RUN},}}")
+_SOURCE_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_NUMBER_GROUPS = re.compile(r"\d+(?:(?:[.,'\u00a0\u202f\u2009 ])\d+)*")
+_ZH_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
+_ZH_NUMBER = re.compile("[零〇一二两三四五六七八九十百千万]+")
+_MYRIAD = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
+_EDGE_PUNCT = "\"'`“”„‟«»‹›「」『』‘’‚()[]（）【】.,;:!?。，；：！？、 "
+
+
+@dataclass
+class FilterSettings:
+    """Which quality filters run on self-translations, and their thresholds."""
+
+    empty: bool = True
+    """Drop empty or whitespace-only translations."""
+    untranslated: bool = True
+    """Drop translations equal to the source (ignoring case, spaces and punctuation) or containing a
+    verbatim copy of it; text without letters and name-like spans (names, titles) may stay identical."""
+    length_ratio: bool = True
+    """Drop translations whose length (characters) relative to the source is outside the bounds."""
+    length_bounds: dict[str, list[float]] | None = None
+    """Per target language [lo, hi] of translation chars / source chars, overriding
+    DEFAULT_LENGTH_BOUNDS (de 0.65-1.9, ru 0.6-2.0, th 0.45-1.6, zh 0.15-0.75), e.g. {"zh": [0.15, 0.9]}."""
+    repetition: bool = True
+    """Drop degenerate repetition (decoding loops)."""
+    max_repeated_ngram_fraction: float = 0.5
+    """Most n-grams that may repeat earlier ones (word 4-grams; character 6-grams for zh, 10-grams for th)."""
+    script: bool = True
+    """Drop translations written mostly in another script than the target language's."""
+    min_script_fraction: float = 0.6
+    """Least fraction of letters in the target script (de Latin, ru Cyrillic, th Thai, zh Han)."""
+    numbers: bool = True
+    """Math: drop translations that lose or change a number of the source (1,000 = 1.000 = 1 000)."""
+    qa_answer: Literal["filter", "keep"] = "filter"
+    """QA: 'filter' drops examples whose translated answer is not in the translated context; 'keep' keeps them."""
+
+    def validate(self, key: str = "translation.filters") -> None:
+        """Raise a ConfigError naming ``key.<field>`` for any out-of-range setting."""
+        for name in ("empty", "untranslated", "length_ratio", "repetition", "script", "numbers"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{key}.{name}", f"must be true or false, got {getattr(self, name)!r}")
+        for name in ("max_repeated_ngram_fraction", "min_script_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+                raise ConfigError(f"{key}.{name}", f"must be a number in (0, 1], got {value!r}")
+        if self.qa_answer not in ("filter", "keep"):
+            raise ConfigError(f"{key}.qa_answer", f"must be 'filter' or 'keep', got {self.qa_answer!r}")
+        if self.length_bounds is None:
+            return
+        where = f"{key}.length_bounds"
+        if not isinstance(self.length_bounds, dict):
+            raise ConfigError(where, f"must map languages to [lo, hi], got {self.length_bounds!r}")
+        for lang, pair in self.length_bounds.items():
+            if lang not in DEFAULT_LENGTH_BOUNDS:
+                known = ", ".join(DEFAULT_LENGTH_BOUNDS)
+                raise ConfigError(where, f"unknown language '{lang}'; expected one of {known}")
+            ok = isinstance(pair, (list, tuple)) and len(pair) == 2
+            ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+            if not (ok and 0 < pair[0] < pair[1]):
+                raise ConfigError(where, f"'{lang}' must be [lo, hi] with 0 < lo < hi, got {pair!r}")
+
+    def bounds(self, lang: str) -> tuple[float, float]:
+        """(lo, hi) of translation chars / source chars for target language ``lang``."""
+        if self.length_bounds and lang in self.length_bounds:
+            lo, hi = self.length_bounds[lang]
+            return float(lo), float(hi)
+        if lang not in DEFAULT_LENGTH_BOUNDS:
+            raise ConfigError(
+                "translation.filters.length_bounds",
+                f"no length bounds for language '{lang}'; expected one of {', '.join(DEFAULT_LENGTH_BOUNDS)}",
+            )
+        return DEFAULT_LENGTH_BOUNDS[lang]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, case-folded, punctuation and symbols turned into spaces, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _squash("".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text))
+
+
+def _letter_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if any(ch.isalpha() for ch in w)]
+
+
+def _name_like(text: str) -> bool:
+    """At most two words, or up to eight where every word of 4+ letters has a capital (a name or title)."""
+    words = _letter_words(text)
+    if len(words) <= 2:
+        return True
+    return len(words) <= 8 and all(len(w) <= 3 or any(ch.isupper() for ch in w) for w in words)
+
+
+def _copied_names(source: str) -> set[str]:
+    """Latin words of ``source`` with a capital letter (names, acronyms: "Tesla", "NASUWT", "iPhone")."""
+    return {w for w in _LATIN_WORD.findall(source) if any(ch.isupper() for ch in w)}
+
+
+def _in_ranges(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in ranges)
+
+
+def script_fraction(
+    text: str, lang: str, ignore: set[str] | frozenset[str] = frozenset()
+) -> tuple[float, int]:
+    """(fraction of the letters in ``lang``'s script, number of letters), not counting the Latin
+    words in ``ignore`` (names copied from the source)."""
+    ranges = SCRIPTS[lang]
+    if ignore:
+        text = _LATIN_WORD.sub(lambda m: " " if m.group() in ignore else m.group(), text)
+    letters = [ch for ch in text if unicodedata.category(ch)[0] == "L"]
+    if not letters:
+        return 1.0, 0
+    return sum(_in_ranges(ch, ranges) for ch in letters) / len(letters), len(letters)
+
+
+def _tokens(text: str, lang: str) -> list[str]:
+    """Case-folded words, or characters (numbers kept whole) for languages without spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if lang in _CHAR_LANGS:
+        return [t for t in _CHAR_TOKEN.findall(text) if t[0].isdigit() or unicodedata.category(t)[0] in "LM"]
+    return _WORD.findall(text)
+
+
+def repeated_ngram_fraction(text: str, lang: str) -> float:
+    """Share of the n-grams of ``text`` that repeat an earlier one (0.0 for fewer than 4 n-grams)."""
+    tokens = _tokens(text, lang)
+    n = _CHAR_LANGS.get(lang, _WORD_NGRAM)
+    total = len(tokens) - n + 1
+    if total < 4:
+        return 0.0
+    distinct = {tuple(tokens[i : i + n]) for i in range(total)}
+    return 1.0 - len(distinct) / total
+
+
+def _has_loop(text: str, lang: str) -> bool:
+    if _LETTER_RUN.search(unicodedata.normalize("NFKC", text).casefold()):
+        return True
+    if lang in _CHAR_LANGS:
+        return False
+    run, previous = 0, None
+    for word in _tokens(text, lang):
+        run = run + 1 if word == previous else 1
+        previous = word
+        if run > _MAX_WORD_RUN and sum(ch.isalpha() for ch in word) > 1:
+            return True
+    return False
+
+
+def _ascii_digits(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.digit(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text)
+
+
+def _canonical(number: str) -> str | None:
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        return None
+    return "0" if value == 0 else format(value.normalize(), "f")
+
+
+def source_numbers(text: str) -> set[str]:
+    """Numbers of an English text, canonical (``"1,000.50"`` -> ``"1000.5"``)."""
+    found = (_canonical(m.group().replace(",", "")) for m in _SOURCE_NUMBER.finditer(_ascii_digits(text)))
+    return {n for n in found if n is not None}
+
+
+def translation_numbers(text: str) -> set[str]:
+    """Every value the digit groups of ``text`` could mean in any of de/en/ru/th/zh conventions.
+
+    ``"1.234,5"`` yields 1, 234, 5, 1234, 1.234, 234.5, 1234.5 ...: over-generating is harmless
+    (a source number only has to be among them), while a too strict reading would reject good
+    translations that group digits the local way.
+    """
+    values: set[str] = set()
+    for match in _NUMBER_GROUPS.finditer(_ascii_digits(text)):
+        groups = re.findall(r"\d+", match.group())
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups) + 1):
+                span = groups[i:j]
+                candidates = {span[0]} if len(span) == 1 else set()
+                if len(span) > 1 and all(len(g) == 3 for g in span[1:]):
+                    candidates.add("".join(span))  # every separator groups thousands
+                if len(span) > 1 and all(len(g) == 3 for g in span[1:-1]):
+                    candidates.add("".join(span[:-1]) + "." + span[-1])  # the last one is decimal
+                values.update(c for c in map(_canonical, candidates) if c is not None)
+    return values | chinese_numbers(text)
+
+
+def _zh_value(numeral: str) -> int:
+    """A Chinese numeral as an int: "四" 4, "十二" 12, "两百五十" 250, "三万" 30000, "二〇二〇" 2020."""
+    if not any(ch in _ZH_UNITS or ch == "万" for ch in numeral):
+        return int("".join(str(_ZH_DIGITS[ch]) for ch in numeral))
+    total = section = digit = 0
+    for ch in numeral:
+        if ch in _ZH_DIGITS:
+            digit = _ZH_DIGITS[ch]
+        elif ch in _ZH_UNITS:
+            section += (digit or 1) * _ZH_UNITS[ch]
+            digit = 0
+        else:  # 万
+            total += ((section + digit) or 1) * 10000
+            section = digit = 0
+    return total + section + digit
+
+
+def chinese_numbers(text: str) -> set[str]:
+    """Numbers written with Chinese numerals ("四周" 4, "百分之五十" 50) or myriads ("1.5万" 15000)."""
+    values = {str(_zh_value(m.group())) for m in _ZH_NUMBER.finditer(text)}
+    for m in _MYRIAD.finditer(_ascii_digits(text)):
+        scaled = _canonical(str(Decimal(m.group(1)) * (10000 if m.group(2) == "万" else 10**8)))
+        if scaled is not None:
+            values.add(scaled)
+    return values
+
+
+def answer_in_context(answer: str, context: str) -> bool:
+    """Whether ``answer`` occurs in ``context``, ignoring case, spacing and surrounding punctuation."""
+    needle = _squash(unicodedata.normalize("NFKC", answer).casefold()).strip(_EDGE_PUNCT)
+    return needle in _squash(unicodedata.normalize("NFKC", context).casefold())
+
+
+def check_text(
+    source: str, translation: str, tgt_lang: str, settings: FilterSettings, *, numbers: bool = False
+) -> list[str]:
+    """Rule names (from ``RULES``) that this one translated string fails; empty list = passes.
+
+    ``numbers`` turns on the numbers rule (math fields). An empty source is never judged, and an
+    empty translation is reported as ``empty`` only (the other rules say nothing more about it).
+    """
+    if not source.strip():
+        return []
+    if not translation.strip():
+        return ["empty"] if settings.empty else []
+    failed = []
+    src_norm, tr_norm = normalize_text(source), normalize_text(translation)
+    legit_copy = _name_like(source)
+    if settings.untranslated and not legit_copy:
+        echo = len(src_norm.split()) >= MIN_ECHO_WORDS and f" {src_norm} " in f" {tr_norm} "
+        if tr_norm == src_norm or echo:
+            failed.append("untranslated")
+    src_len, tr_len = len(_squash(source)), len(_squash(translation))
+    if settings.length_ratio and src_len >= MIN_LENGTH_CHARS:
+        lo, hi = settings.bounds(tgt_lang)
+        if not lo * src_len - LENGTH_SLACK_CHARS <= tr_len <= hi * src_len + LENGTH_SLACK_CHARS:
+            failed.append("length_ratio")
+    if settings.repetition and (
+        _has_loop(translation, tgt_lang)
+        or repeated_ngram_fraction(translation, tgt_lang) > settings.max_repeated_ngram_fraction
+    ):
+        failed.append("repetition")
+    if settings.script and tgt_lang in SCRIPTS and not (legit_copy and tr_norm == src_norm):
+        fraction, letters = script_fraction(translation, tgt_lang, _copied_names(source))
+        if letters >= MIN_SCRIPT_LETTERS and fraction < settings.min_script_fraction:
+            failed.append("script")
+    if numbers and settings.numbers and not source_numbers(source) <= translation_numbers(translation):
+        failed.append("numbers")
+    return failed
+
+
+def filter_example(
+    task: Task, source: dict[str, Any], translated: dict[str, Any], tgt_lang: str, settings: FilterSettings
+) -> list[str]:
+    """All reasons an example fails, as ``'field:rule'`` (``'answer:numbers'``,
+    ``'example:answer_in_context'``); an empty list means keep it.
+
+    Checks each of ``task.translatable`` with ``check_text`` (numbers only for the math task),
+    then, for QA with ``qa_answer='filter'``, that the answer occurs in the context.
+    """
+    reasons = []
+    for name in task.translatable:
+        src, out = str(source.get(name) or ""), str(translated.get(name) or "")
+        for rule in check_text(src, out, tgt_lang, settings, numbers=task.name == "math"):
+            reasons.append(f"{name}:{rule}")
+    if task.name == "qa" and settings.qa_answer == "filter":
+        answer, context = str(translated.get("answer") or ""), str(translated.get("context") or "")
+        if answer.strip() and not answer_in_context(answer, context):
+            reasons.append("example:answer_in_context")
+    return reasons
+
+
+def count_reasons(verdicts: Iterable[list[str]]) -> dict[str, int]:
+    """Per rule (the part after ':'), how many examples it rejected; plus ``kept`` and ``total``.
+
+    An example failing one rule in several fields counts once for that rule; every rule of
+    ``RULES`` is present (possibly 0) so reports line up across languages.
+    """
+    counts = dict.fromkeys(RULES, 0)
+    kept = total = 0
+    for reasons in verdicts:
+        total += 1
+        kept += not reasons
+        for rule in {reason.rsplit(":", 1)[-1] for reason in reasons}:
+            counts[rule] = counts.get(rule, 0) + 1
+    return {**counts, "kept": kept, "total": total}

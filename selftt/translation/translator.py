@@ -1,0 +1,254 @@
+"""Self-translation: the model being trained translates its own source data, once per example."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from selftt.errors import SelfTTError
+from selftt.modules.generation import BatchedGenerator, GenerationSettings
+from selftt.tasks import Example, Task
+from selftt.translation.cache import TranslationCache, model_identity, source_hash
+from selftt.translation.filters import FilterSettings, count_reasons, filter_example
+from selftt.translation.prompt import TranslationPrompt
+from selftt.translation.shots import load_shots
+from selftt.utils.distributed import Distributed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TranslationOutcome:
+    """The translations of one target language, filtered."""
+
+    lang: str
+    pairs: list[tuple[Example, Example]]
+    """(source example, translated example) for every kept translation, in source order."""
+    records: list[dict[str, Any]]
+    """Every translation with its verdict (``kept``, ``reasons``): the inspectable data set."""
+    counts: dict[str, int]
+    """Examples rejected per filter rule, plus ``kept`` and ``total``."""
+    translated_now: int
+    cached: int
+    cache_dir: Path
+    dropped_partial_lines: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SelfTranslator:
+    """Translates task examples field by field with a few-shot prompt and the shared generator.
+
+    Multi-line fields (a chain of thought) are translated line by line: short prompts are
+    easier for small models and keep one reasoning step per line. Each line may use
+    ``max_new_tokens_ratio`` x its token count + ``max_new_tokens_extra`` new tokens.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        prompt: TranslationPrompt,
+        shots_file: str | None,
+        generation: GenerationSettings,
+        max_new_tokens_ratio: float,
+        max_new_tokens_extra: int,
+        filters: FilterSettings,
+        cache_dir: str | Path,
+        chunk_size: int,
+    ) -> None:
+        self.task = task
+        self.prompt = prompt
+        self.shots_file = shots_file
+        self.generation = generation
+        self.max_new_tokens_ratio = max_new_tokens_ratio
+        self.max_new_tokens_extra = max_new_tokens_extra
+        self.filters = filters
+        self.cache_dir = Path(cache_dir)
+        self.chunk_size = chunk_size
+
+    # ------------------------------------------------------------------ text level
+    def translate_texts(
+        self, module: Any, texts: Sequence[str], src_lang: str, tgt_lang: str, shots: list[tuple[str, str]]
+    ) -> list[str]:
+        """Translations of ``texts`` by the base model (adapter off), newline structure kept."""
+        units: list[tuple[int, int, str]] = []  # (text index, line index, line)
+        split = [text.split("\n") for text in texts]
+        for t, lines in enumerate(split):
+            units += [(t, i, line.strip()) for i, line in enumerate(lines) if line.strip()]
+        prompts = [self.prompt.build(line, shots, src_lang, tgt_lang) for _, _, line in units]
+        tokenizer = module.tokenizer
+        budgets = [
+            math.ceil(self.max_new_tokens_ratio * len(tokenizer(line, add_special_tokens=False)["input_ids"]))
+            + self.max_new_tokens_extra
+            for _, _, line in units
+        ]
+        generator = BatchedGenerator(module.model, tokenizer, self.generation)
+        with _adapter_disabled(module.model):
+            # one line in, one line out: a newline ends the translation, as do the prompt's stop strings
+            stop = ["\n", *self.prompt.stop_strings(src_lang)]
+            outputs = generator.generate(prompts, stop=stop, max_new_tokens=budgets)
+        translated = [[""] * len(lines) for lines in split]
+        for (t, i, _), out in zip(units, outputs, strict=True):
+            translated[t][i] = out.strip()
+        return ["\n".join(lines) for lines in translated]
+
+    # ------------------------------------------------------------------ example level
+    def run(
+        self, module: Any, examples: Sequence[Example], src_lang: str, tgt_lang: str, dist: Distributed
+    ) -> TranslationOutcome:
+        """Translate what the cache lacks (sharded over ranks, written by rank 0), then filter all."""
+        shots = load_shots(self.shots_file, src_lang, tgt_lang)
+        cache = TranslationCache(self.cache_dir, self.key_inputs(module, shots, src_lang, tgt_lang))
+        if dist.is_main:
+            cache.open()
+        fields = self.task.translatable
+        hashes = {e["id"]: source_hash(e, fields) for e in examples}
+        done = dist.broadcast(cache.load() if dist.is_main else None)
+        missing = [e for e in examples if (e["id"], hashes[e["id"]]) not in done]
+        if dist.is_main:
+            log.info(
+                "self-translation %s->%s: %d of %d examples to translate, %d cached in %s",
+                src_lang,
+                tgt_lang,
+                len(missing),
+                len(examples),
+                len(examples) - len(missing),
+                cache.dir,
+            )
+        shard = missing[dist.rank :: dist.world_size]
+        per_rank = math.ceil(len(missing) / dist.world_size)
+        n_chunks = math.ceil(per_rank / self.chunk_size)
+        bar = tqdm(
+            total=len(missing),
+            desc=f"self-translating {src_lang}->{tgt_lang}",
+            disable=not dist.is_main or not missing,
+            dynamic_ncols=True,
+        )
+        writer = cache.writer() if dist.is_main else None
+        try:
+            for c in range(n_chunks):  # every rank runs the same number of chunks: they gather each
+                chunk = shard[c * self.chunk_size : (c + 1) * self.chunk_size]
+                records = self._translate_chunk(module, chunk, hashes, src_lang, tgt_lang, shots)
+                gathered = [r for part in dist.gather(records) for r in part]
+                if writer is not None:
+                    writer.write(gathered)
+                bar.update(len(gathered))
+        finally:
+            bar.close()
+            if writer is not None:
+                writer.close()
+        dist.barrier()
+        final = dist.broadcast(cache.load() if dist.is_main else None)
+        outcome = self._outcome(examples, final, hashes, src_lang, tgt_lang, cache)
+        outcome.translated_now = len(missing)
+        outcome.cached = len(examples) - len(missing)
+        return outcome
+
+    def key_inputs(self, module: Any, shots: list[tuple[str, str]], src_lang: str, tgt_lang: str) -> dict:
+        """Everything that changes a translation: model, prompt and shots, decoding, task, languages."""
+        decoding = {
+            k: v
+            for k, v in asdict(self.generation).items()
+            if k not in ("max_batch_tokens", "max_batch_size")
+        }
+        return {
+            "task": self.task.name,
+            "src_lang": src_lang,
+            "tgt_lang": tgt_lang,
+            "fields": list(self.task.translatable),
+            "model": model_identity(module.model_name_or_path, module.model, module.resolved_quantization),
+            "prompt": self.prompt.fingerprint(shots, src_lang, tgt_lang),
+            "decoding": {
+                **decoding,
+                "max_new_tokens_ratio": self.max_new_tokens_ratio,
+                "max_new_tokens_extra": self.max_new_tokens_extra,
+                "line_by_line": True,
+            },
+        }
+
+    def _translate_chunk(self, module, chunk, hashes, src_lang, tgt_lang, shots) -> list[dict[str, Any]]:
+        if not chunk:
+            return []
+        fields = self.task.translatable
+        texts = [str(example.get(f) or "") for example in chunk for f in fields]
+        out = self.translate_texts(module, texts, src_lang, tgt_lang, shots)
+        records = []
+        for n, example in enumerate(chunk):
+            translated = dict(zip(fields, out[n * len(fields) : (n + 1) * len(fields)], strict=True))
+            reasons = filter_example(
+                self.task, example, self._translated(example, translated, tgt_lang), tgt_lang, self.filters
+            )
+            records.append(
+                {
+                    "id": example["id"],
+                    "src_hash": hashes[example["id"]],
+                    "lang": tgt_lang,
+                    "fields": translated,
+                    "reasons": reasons,
+                }
+            )
+        return records
+
+    @staticmethod
+    def _translated(example: Example, fields: dict[str, str], tgt_lang: str) -> Example:
+        """The source example with its translatable fields replaced (other fields kept as they are)."""
+        out = {
+            **example,
+            **fields,
+            "id": f"{example['id']}@{tgt_lang}",
+            "source_id": example["id"],
+            "lang": tgt_lang,
+        }
+        if "answer" in fields and isinstance(example.get("answers"), list):
+            out["answers"] = [fields["answer"]]  # QA: only the translated answer is known in tgt
+        return out
+
+    def _outcome(self, examples, records, hashes, src_lang, tgt_lang, cache) -> TranslationOutcome:
+        pairs, rows, verdicts = [], [], []
+        for example in examples:
+            record = records.get((example["id"], hashes[example["id"]]))
+            if record is None:
+                raise SelfTTError(
+                    f"translation of '{example['id']}' is missing from {cache.dir} after translating"
+                )
+            translated = self._translated(example, record["fields"], tgt_lang)
+            reasons = filter_example(self.task, example, translated, tgt_lang, self.filters)
+            verdicts.append(reasons)
+            rows.append(
+                {
+                    "id": example["id"],
+                    "lang": tgt_lang,
+                    "source": {f: example.get(f) for f in record["fields"]},
+                    "translation": record["fields"],
+                    "kept": not reasons,
+                    "reasons": reasons,
+                }
+            )
+            if not reasons:
+                pairs.append((example, translated))
+        return TranslationOutcome(
+            lang=tgt_lang,
+            pairs=pairs,
+            records=rows,
+            counts=count_reasons(verdicts),
+            translated_now=0,
+            cached=0,
+            cache_dir=cache.dir,
+            dropped_partial_lines=cache.dropped_partial_lines,
+        )
+
+
+@contextlib.contextmanager
+def _adapter_disabled(model: Any):
+    """Translate with the base model: a PEFT model's adapter is switched off for the block."""
+    if hasattr(model, "disable_adapter"):
+        with model.disable_adapter():
+            yield
+    else:
+        yield

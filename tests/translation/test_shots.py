@@ -1,0 +1,117 @@
+"""The packaged translation shots and the shots-file checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import pytest
+
+from selftt.errors import ConfigError, DataError
+from selftt.translation.shots import (
+    LANGUAGE_NAMES,
+    SUPPORTED_LANGUAGES,
+    check_language,
+    load_shots,
+    packaged_shots_path,
+)
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(re.findall(r"\d+", text))
+
+
+def test_language_tables():
+    assert SUPPORTED_LANGUAGES == ("de", "ru", "th", "zh")
+    assert set(LANGUAGE_NAMES) == {"en", *SUPPORTED_LANGUAGES}
+    assert LANGUAGE_NAMES["zh"] == "Chinese"
+
+
+def test_packaged_asset_is_found_by_importlib_resources():
+    path = resources.files("selftt") / "assets" / "translation_shots.json"
+    assert path.is_file()
+    assert packaged_shots_path().read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+def test_packaged_shots_load_with_numbers_preserved(lang):
+    shots = load_shots(None, "en", lang)
+    assert len(shots) >= 8
+    for src, tgt in shots:
+        assert src.strip() == src and tgt.strip() == tgt and src and tgt
+        assert "\n" not in src and "\n" not in tgt
+        assert _numbers(src) == _numbers(tgt), (src, tgt)
+    assert sum(bool(_numbers(src)) for src, _ in shots) >= 3  # math problems and chain-of-thought lines
+    assert any(re.search(r"\d+ [-+*/] \d+ = \d+", tgt) for _, tgt in shots)
+
+
+def test_packaged_shots_share_english_sides():
+    english = [src for src, _ in load_shots(None, "en", "de")]
+    for lang in SUPPORTED_LANGUAGES:
+        assert [src for src, _ in load_shots(None, "en", lang)] == english
+    assert len(set(english)) == len(english)
+
+
+def test_custom_file(tmp_path):
+    path = tmp_path / "shots.json"
+    path.write_text(
+        json.dumps({"th": [{"en": " One. ", "th": "หนึ่ง"}, {"en": "Two 2.", "th": "สอง 2", "de": "ignored"}]}),
+        encoding="utf-8",
+    )
+    assert load_shots(str(path), "en", "th") == [("One.", "หนึ่ง"), ("Two 2.", "สอง 2")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        (b"\xff\xfe\x00garbage", "cannot read"),
+        ('[["en", "de"]]', "must be a JSON object"),
+        ('{"zh": [{"en": "a", "zh": "b"}]}', "has no pairs for 'de'"),
+        ('{"de": []}', "has no pairs for 'de'"),
+        ('{"de": {"en": "a", "de": "b"}}', "must be a list"),
+        ('{"de": ["a"]}', "must be an object"),
+        ('{"de": [{"en": "a"}]}', "no 'de' side"),
+        ('{"de": [{"de": "a"}]}', "no 'en' side"),
+        ('{"de": [{"en": "a", "de": "   "}]}', "'de' is empty"),
+        ('{"de": [{"en": "a", "de": 3}]}', "must be a string"),
+        ('{"de": [{"en": "line one\\n\\nline two", "de": "b"}]}', "blank line"),
+        ('{"de": [{"en": "a", "de": "x\\n  \\ny"}]}', "blank line"),
+    ],
+)
+def test_bad_files_name_the_file(tmp_path, content, message):
+    path = tmp_path / "bad_shots.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=re.escape(message)) as info:
+        load_shots(str(path), "en", "de")
+    assert info.value.path == str(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_names_it(tmp_path):
+    path = tmp_path / "absent.json"
+    with pytest.raises(DataError) as info:
+        load_shots(str(path), "en", "de")
+    assert str(path) in str(info.value)
+
+
+def test_unsupported_language_names_the_key():
+    with pytest.raises(ConfigError) as info:
+        check_language("fr", "translation.languages")
+    assert info.value.key == "translation.languages"
+    assert "'fr'" in str(info.value) and "de, ru, th, zh" in str(info.value)
+    check_language("th", "translation.languages")
+    with pytest.raises(ConfigError, match="translation.languages"):
+        check_language("en", "translation.languages")  # the source, not a target
+
+
+def test_load_shots_checks_languages():
+    with pytest.raises(ConfigError) as info:
+        load_shots(None, "en", "ja", key="my.shots")
+    assert info.value.key == "my.shots"
+    with pytest.raises(ConfigError, match="source"):
+        load_shots(None, "xx", "de")

@@ -1,0 +1,108 @@
+"""SelfTranslator on the tiny model: cache reuse, exactly-once translation, filtering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from selftt.modules import LoraSettings, SelfTTModule
+from selftt.modules.generation import GenerationSettings
+from selftt.tasks import get_task
+from selftt.translation.filters import FilterSettings
+from selftt.translation.prompt import TranslationPrompt
+from selftt.translation.translator import SelfTranslator
+from selftt.utils.distributed import Distributed
+
+NO_FILTERS = FilterSettings(
+    empty=False, untranslated=False, length_ratio=False, repetition=False, script=False, numbers=False
+)
+
+
+@pytest.fixture(scope="module")
+def module(request):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "assets" / "tiny-llama"
+    m = SelfTTModule(str(path), quantization="none", lora=LoraSettings(r=4, alpha=8, dropout=0.0))
+    m.configure_model()
+    return m
+
+
+@pytest.fixture
+def examples(math_file):
+    return get_task("math").load(str(math_file), "en")[:6]
+
+
+def _translator(tmp_path, filters=NO_FILTERS, chunk_size=2):
+    return SelfTranslator(
+        get_task("math"),
+        TranslationPrompt(n_shots=2),
+        None,
+        GenerationSettings(max_new_tokens=6),
+        max_new_tokens_ratio=1.0,
+        max_new_tokens_extra=2,
+        filters=filters,
+        cache_dir=tmp_path / "cache",
+        chunk_size=chunk_size,
+    )
+
+
+def _cached_ids(outcome) -> list[str]:
+    ids = []
+    for part in sorted(outcome.cache_dir.glob("part-*.jsonl")):
+        ids += [json.loads(line)["id"] for line in part.read_text(encoding="utf-8").splitlines()]
+    return ids
+
+
+def test_translates_each_example_once_and_reuses_the_cache(tmp_path, module, examples):
+    translator = _translator(tmp_path)
+    first = translator.run(module, examples, "en", "de", Distributed())
+    assert (first.translated_now, first.cached) == (6, 0)
+    assert sorted(_cached_ids(first)) == sorted(e["id"] for e in examples)
+    assert len(first.pairs) == 6 and first.counts == {"kept": 6, "total": 6} | {
+        k: v for k, v in first.counts.items() if k not in ("kept", "total")
+    }
+    source, translated = first.pairs[0]
+    assert translated["lang"] == "de" and translated["source_id"] == source["id"]
+    assert translated["final"] == source["final"], "numeric answers are not translated"
+    assert translated["answer"].count("\n") == source["answer"].count("\n"), "line structure is kept"
+
+    again = translator.run(module, examples, "en", "de", Distributed())
+    assert (again.translated_now, again.cached) == (0, 6)
+    assert [t for _, t in again.pairs] == [t for _, t in first.pairs]
+    assert len(_cached_ids(again)) == 6
+
+
+def test_an_edited_source_example_is_translated_again(tmp_path, module, examples):
+    translator = _translator(tmp_path)
+    translator.run(module, examples, "en", "de", Distributed())
+    edited = [*examples[:-1], {**examples[-1], "question": examples[-1]["question"] + " Really?"}]
+    outcome = translator.run(module, edited, "en", "de", Distributed())
+    assert outcome.translated_now == 1
+
+
+def test_translations_are_those_of_the_base_model_not_the_adapter(tmp_path, module, examples):
+    import torch
+
+    translator = _translator(tmp_path / "a")
+    before = translator.run(module, examples[:2], "en", "de", Distributed())
+    with torch.no_grad():
+        for name, p in module.model.named_parameters():
+            if "lora_B" in name:
+                p.add_(1.0)  # a trained adapter would change every output
+    after = _translator(tmp_path / "b").run(module, examples[:2], "en", "de", Distributed())
+    with torch.no_grad():
+        for name, p in module.model.named_parameters():
+            if "lora_B" in name:
+                p.sub_(1.0)
+    assert [t for _, t in before.pairs] == [t for _, t in after.pairs]
+
+
+def test_filters_decide_what_is_kept_and_are_counted(tmp_path, module, examples):
+    outcome = _translator(tmp_path, filters=FilterSettings()).run(module, examples, "en", "de", Distributed())
+    assert outcome.counts["total"] == 6
+    assert outcome.counts["kept"] == len(outcome.pairs)
+    rejected = [r for r in outcome.records if not r["kept"]]
+    assert all(r["reasons"] for r in rejected)
+    assert sum(n for k, n in outcome.counts.items() if k not in ("kept", "total")) >= len(rejected)
