@@ -83,3 +83,90 @@ def write_mgsm_tsv(path: Path) -> Path:
 @pytest.fixture
 def mgsm_file(tmp_path) -> Path:
     return write_mgsm_tsv(tmp_path / "mgsm_de.tsv")
+
+
+def _deep_update(base: dict, extra: dict) -> dict:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_update(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+@pytest.fixture
+def write_config(tmp_path, tiny_model, math_file):
+    """Writes a small fit config (tiny model, the math file, logs under tmp_path) and returns its path.
+
+    ``val_sets`` and ``trainer`` keywords go to their sections; ``extra`` is merged in deeply.
+    """
+    import yaml
+
+    def write(val_sets=(), extra: dict | None = None, filename: str = "config.yaml", **trainer) -> Path:
+        config = {
+            "seed_everything": 0,
+            "trainer": {
+                "accelerator": "cpu",
+                "devices": 1,
+                "max_steps": 4,
+                "val_check_interval": 2,
+                "check_val_every_n_epoch": None,
+                "log_every_n_steps": 1,
+                "num_sanity_val_steps": 0,
+                "enable_model_summary": False,
+                "logger": {
+                    "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                    "init_args": {"save_dir": str(tmp_path / "logs"), "name": "run"},
+                },
+                **trainer,
+            },
+            "model": {
+                "model_name_or_path": tiny_model,
+                "quantization": "none",
+                "lora": {"r": 4, "alpha": 8, "dropout": 0.0},
+                "generation": {"max_new_tokens": 8},
+                "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": 0.01}},
+            },
+            "data": {
+                "task": "math",
+                "components": [{"name": "src", "path": str(math_file), "lang": "en"}],
+                "val_holdout": 4,
+                "val_sets": list(val_sets),
+                "batch_size": 4,
+                "max_length": 256,
+            },
+            "translation": {"cache_dir": str(tmp_path / "cache")},
+        }
+        _deep_update(config, extra or {})
+        path = tmp_path / filename
+        path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        return path
+
+    return write
+
+
+def run_selftt_command(args: list[str], cwd: Path, timeout: int = 300):
+    """``python -m selftt ARGS`` in a subprocess, offline, one thread; returns CompletedProcess."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "selftt", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def run_selftt():
+    return run_selftt_command
+
+
+@pytest.fixture
+def write_math():
+    """The ``write_math_jsonl`` helper, for tests that need another size."""
+    return write_math_jsonl
