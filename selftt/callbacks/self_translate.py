@@ -56,6 +56,7 @@ class SelfTranslateCallback(Callback):
         chunk_size: int = 64,
         quality: list[QualityReference] | None = None,
         log_samples: int = 4,
+        fields: list[str] | None = None,
     ) -> None:
         """
         Args:
@@ -70,6 +71,8 @@ class SelfTranslateCallback(Callback):
             chunk_size: Examples translated between cache writes (what a crash can lose at most).
             quality: Reference sets to score translation quality against (BLEU, chrF per language).
             log_samples: Source/translation pairs shown as text in TensorBoard per language.
+            fields: Translate only these fields (default: all the task's translatable fields;
+                the others keep their source text).
         """
         prompt.validate("translation.prompt")
         generation.validate("translation.generation")
@@ -90,6 +93,7 @@ class SelfTranslateCallback(Callback):
         self.filters = filters
         self.chunk_size = chunk_size
         self.log_samples = log_samples
+        self.fields = list(fields) if fields else None
         self.outcomes: dict[str, TranslationOutcome] = {}
         self.scores: dict[str, dict[str, float]] = {}
 
@@ -98,6 +102,14 @@ class SelfTranslateCallback(Callback):
         datamodule = trainer.datamodule
         if stage != "fit" or not hasattr(datamodule, "translation_requests"):
             return
+        for i, name in enumerate(self.fields or []):
+            datamodule.task.check_field(name, f"translation.fields[{i}]")
+            if name not in datamodule.task.translatable:
+                raise ConfigError(
+                    f"translation.fields[{i}]",
+                    f"'{name}' is not translatable text in task '{datamodule.task.name}'; "
+                    f"translatable: {', '.join(datamodule.task.translatable)}",
+                )
         for i, comp in enumerate(datamodule.components):
             if comp.name != "src":
                 check_language(comp.lang, f"data.components[{i}].lang")
@@ -118,6 +130,7 @@ class SelfTranslateCallback(Callback):
             self.filters,
             self.cache_dir,
             self.chunk_size,
+            self.fields,
         )
         dist = Distributed.from_trainer(trainer)
         for lang, (src_lang, examples) in requests.items():

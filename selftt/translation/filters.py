@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal
@@ -375,16 +375,22 @@ def check_text(
 
 
 def filter_example(
-    task: Task, source: dict[str, Any], translated: dict[str, Any], tgt_lang: str, settings: FilterSettings
+    task: Task,
+    source: dict[str, Any],
+    translated: dict[str, Any],
+    tgt_lang: str,
+    settings: FilterSettings,
+    fields: Sequence[str] | None = None,
 ) -> list[str]:
     """All reasons an example fails, as ``'field:rule'`` (``'answer:numbers'``,
     ``'example:answer_in_context'``); an empty list means keep it.
 
-    Checks each of ``task.translatable`` with ``check_text`` (numbers only for the math task),
-    then, for QA with ``qa_answer='filter'``, that the answer occurs in the context.
+    Checks each translated field (``fields``, default ``task.translatable``) with
+    ``check_text`` (numbers only for the math task), then, for QA with ``qa_answer='filter'``,
+    that the answer occurs in the context.
     """
     reasons = []
-    for name in task.translatable:
+    for name in fields if fields is not None else task.translatable:
         src, out = str(source.get(name) or ""), str(translated.get(name) or "")
         for rule in check_text(src, out, tgt_lang, settings, numbers=task.name == "math"):
             reasons.append(f"{name}:{rule}")

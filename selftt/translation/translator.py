@@ -61,8 +61,10 @@ class SelfTranslator:
         filters: FilterSettings,
         cache_dir: str | Path,
         chunk_size: int,
+        fields: Sequence[str] | None = None,
     ) -> None:
         self.task = task
+        self.fields = tuple(fields) if fields else task.translatable
         self.prompt = prompt
         self.shots_file = shots_file
         self.generation = generation
@@ -107,8 +109,7 @@ class SelfTranslator:
         cache = TranslationCache(self.cache_dir, self.key_inputs(module, shots, src_lang, tgt_lang))
         if dist.is_main:
             cache.open()
-        fields = self.task.translatable
-        hashes = {e["id"]: source_hash(e, fields) for e in examples}
+        hashes = {e["id"]: source_hash(e, self.fields) for e in examples}
         done = dist.broadcast(cache.load() if dist.is_main else None)
         missing = [e for e in examples if (e["id"], hashes[e["id"]]) not in done]
         if dist.is_main:
@@ -161,7 +162,7 @@ class SelfTranslator:
             "task": self.task.name,
             "src_lang": src_lang,
             "tgt_lang": tgt_lang,
-            "fields": list(self.task.translatable),
+            "fields": list(self.fields),
             "model": model_identity(module.model_name_or_path, module.model, module.resolved_quantization),
             "prompt": self.prompt.fingerprint(shots, src_lang, tgt_lang),
             "decoding": {
@@ -175,14 +176,19 @@ class SelfTranslator:
     def _translate_chunk(self, module, chunk, hashes, src_lang, tgt_lang, shots) -> list[dict[str, Any]]:
         if not chunk:
             return []
-        fields = self.task.translatable
+        fields = self.fields
         texts = [str(example.get(f) or "") for example in chunk for f in fields]
         out = self.translate_texts(module, texts, src_lang, tgt_lang, shots)
         records = []
         for n, example in enumerate(chunk):
             translated = dict(zip(fields, out[n * len(fields) : (n + 1) * len(fields)], strict=True))
             reasons = filter_example(
-                self.task, example, self._translated(example, translated, tgt_lang), tgt_lang, self.filters
+                self.task,
+                example,
+                self._translated(example, translated, tgt_lang),
+                tgt_lang,
+                self.filters,
+                fields,
             )
             records.append(
                 {
@@ -218,7 +224,7 @@ class SelfTranslator:
                     f"translation of '{example['id']}' is missing from {cache.dir} after translating"
                 )
             translated = self._translated(example, record["fields"], tgt_lang)
-            reasons = filter_example(self.task, example, translated, tgt_lang, self.filters)
+            reasons = filter_example(self.task, example, translated, tgt_lang, self.filters, self.fields)
             verdicts.append(reasons)
             rows.append(
                 {

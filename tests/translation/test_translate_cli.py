@@ -81,6 +81,7 @@ def test_fit_translates_filters_mixes_and_trains(tmp_path, math_file, write_conf
     ):
         assert tag in scalars, tag
     assert events.Scalars("data/size/tgt_de")[0].value == 20
+    assert "translation/de/samples/text_summary" in events.Tags()["tensors"]
     dataset = next((tmp_path / "cache").glob("*/dataset.jsonl"))
     rows = [json.loads(line) for line in dataset.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 20 and all(set(r["translation"]) == {"question", "answer"} for r in rows)
@@ -139,12 +140,22 @@ def _bad_filter(extra: dict) -> None:
     extra["translation"]["filters"] = {"min_script_fraction": 2.0}
 
 
+def _unknown_field(extra: dict) -> None:
+    extra["translation"]["fields"] = ["question", "solution"]
+
+
+def _untranslatable_field(extra: dict) -> None:
+    extra["translation"]["fields"] = ["final"]
+
+
 @pytest.mark.parametrize(
     ("spoil", "expected"),
     [
         (_bad_language, "'data.components[1].lang'"),
         (_too_many_shots, "'translation.prompt.n_shots'"),
         (_bad_filter, "'translation.filters.min_script_fraction'"),
+        (_unknown_field, "'translation.fields[1]': task 'math' has no field 'solution'"),
+        (_untranslatable_field, "'translation.fields[0]': 'final' is not translatable"),
     ],
 )
 def test_bad_translation_settings_fail_before_any_work(

@@ -106,3 +106,12 @@ def test_filters_decide_what_is_kept_and_are_counted(tmp_path, module, examples)
     rejected = [r for r in outcome.records if not r["kept"]]
     assert all(r["reasons"] for r in rejected)
     assert sum(n for k, n in outcome.counts.items() if k not in ("kept", "total")) >= len(rejected)
+
+
+def test_only_the_chosen_fields_are_translated(tmp_path, module, examples):
+    translator = _translator(tmp_path)
+    translator.fields = ("question",)
+    outcome = translator.run(module, examples[:2], "en", "de", Distributed())
+    source, translated = outcome.pairs[0]
+    assert translated["answer"] == source["answer"]
+    assert set(outcome.records[0]["translation"]) == {"question"}
