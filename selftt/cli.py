@@ -10,6 +10,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from selftt.callbacks.adapter_export import AdapterExport
 from selftt.callbacks.adapter_sync import AdapterSyncCheck
+from selftt.callbacks.evaluation import GenerationEvaluation
 from selftt.callbacks.prediction_writer import PredictionWriter
 from selftt.callbacks.self_translate import SelfTranslateCallback
 from selftt.datamodules import SelfTTDataModule
@@ -44,6 +45,7 @@ class SelfTTCLI(LightningCLI):
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "{step}"})
         parser.add_lightning_class_args(SelfTranslateCallback, "translation")
+        parser.add_lightning_class_args(GenerationEvaluation, "evaluation")
         parser.add_lightning_class_args(AdapterExport, "adapter_export")
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
 
@@ -52,7 +54,13 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
     """Run the CLI; a ``SelfTTError`` ends it with one readable line and exit status 2.
 
     ``run=False`` only parses the config and builds the objects (no subcommand), as tests do.
+    ``report`` is not a Trainer subcommand: it reads finished runs (``python -m selftt report --help``).
     """
+    argv = sys.argv[1:] if args is None else list(args)
+    if argv[:1] == ["report"]:
+        from selftt.report.main import report_main
+
+        sys.exit(report_main(argv[1:]))
     try:
         return SelfTTCLI(
             SelfTTModule,

@@ -69,7 +69,7 @@ def test_fit_writes_tensorboard_checkpoint_and_adapter_then_resumes(
 @pytest.mark.slow
 def test_two_process_ddp_fit_ends_with_identical_adapters(tmp_path, write_config, run_selftt):
     config = write_config(strategy="ddp", devices=2)
-    result = run_selftt(["fit", "--config", str(config)], cwd=tmp_path, timeout=600)
+    result = run_selftt(["fit", "--config", str(config)], cwd=tmp_path, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "all 2 ranks hold identical adapters" in output

@@ -43,10 +43,10 @@ class PredictionWriter(BasePredictionWriter):
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def on_predict_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        folder = self._folder(trainer)  # on every rank: trainer.log_dir is a collective under DDP
         trainer.strategy.barrier("selftt-predictions")
         if not trainer.is_global_zero:
             return
-        folder = self._folder(trainer)
         records = []
         for shard in sorted(folder.glob("rank*.jsonl")):
             records += [json.loads(line) for line in shard.read_text(encoding="utf-8").splitlines() if line]

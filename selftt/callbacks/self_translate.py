@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -12,6 +13,7 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from selftt.errors import ConfigError
 from selftt.modules.generation import GenerationSettings
+from selftt.modules.loading import check_model_path, load_causal_lm, load_tokenizer, resolve_dtype
 from selftt.translation.filters import FilterSettings
 from selftt.translation.prompt import TranslationPrompt
 from selftt.translation.quality import load_reference_pairs, translation_quality
@@ -57,6 +59,7 @@ class SelfTranslateCallback(Callback):
         quality: list[QualityReference] | None = None,
         log_samples: int = 4,
         fields: list[str] | None = None,
+        translator_model: str | None = None,
     ) -> None:
         """
         Args:
@@ -73,6 +76,8 @@ class SelfTranslateCallback(Callback):
             log_samples: Source/translation pairs shown as text in TensorBoard per language.
             fields: Translate only these fields (default: all the task's translatable fields;
                 the others keep their source text).
+            translator_model: Translate with this other causal LM (id or folder) instead of the
+                model being trained: the translate-train baseline with an external MT model.
         """
         prompt.validate("translation.prompt")
         generation.validate("translation.generation")
@@ -94,6 +99,9 @@ class SelfTranslateCallback(Callback):
         self.chunk_size = chunk_size
         self.log_samples = log_samples
         self.fields = list(fields) if fields else None
+        self.translator_model = translator_model
+        if translator_model:
+            check_model_path(translator_model, "translation.translator_model")
         self.outcomes: dict[str, TranslationOutcome] = {}
         self.scores: dict[str, dict[str, float]] = {}
 
@@ -133,8 +141,9 @@ class SelfTranslateCallback(Callback):
             self.fields,
         )
         dist = Distributed.from_trainer(trainer)
+        translating = self._external_model(pl_module) if self.translator_model else pl_module
         for lang, (src_lang, examples) in requests.items():
-            outcome = translator.run(pl_module, examples, src_lang, lang, dist)
+            outcome = translator.run(translating, examples, src_lang, lang, dist)
             datamodule.add_translations(lang, outcome.pairs)
             self.outcomes[lang] = outcome
             if dist.is_main:
@@ -143,7 +152,22 @@ class SelfTranslateCallback(Callback):
         if requests and dist.is_main:
             self._log_metrics(trainer, {f"data/size/{k}": v for k, v in datamodule.component_sizes.items()})
         for ref in self.quality:
-            self._score(trainer, pl_module, translator, ref, dist)
+            self._score(trainer, translating, translator, ref, dist)
+        del translating
+
+    def _external_model(self, pl_module: LightningModule) -> SimpleNamespace:
+        """The other model, loaded like the trained one (full precision, no adapter)."""
+        device = pl_module.device
+        key = "translation.translator_model"
+        tokenizer = load_tokenizer(self.translator_model, pl_module.trust_remote_code, key)
+        dtype = resolve_dtype("auto", device)
+        model = load_causal_lm(self.translator_model, "none", device, dtype, pl_module.trust_remote_code, key)
+        return SimpleNamespace(
+            model=model,
+            tokenizer=tokenizer,
+            model_name_or_path=self.translator_model,
+            resolved_quantization="none",
+        )
 
     # ------------------------------------------------------------------ reporting
     @staticmethod

@@ -49,3 +49,10 @@ class EvalSet:
     """Split for 'hf://' sources."""
     limit: int | None = None
     """Use only the first N examples (for quick checks)."""
+    fewshot: int = 0
+    """In-context examples before each prompt in generation-based evaluation (the FewShot
+    baseline); taken from ``fewshot_path`` or else from the start of this set, unscored."""
+    fewshot_path: str | None = None
+    """File of in-context examples in this set's language and format."""
+    max_new_tokens: int | None = None
+    """Generation budget for this set (default: model.generation.max_new_tokens)."""

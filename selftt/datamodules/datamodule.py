@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import asdict
-from pathlib import Path
 
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
 from selftt.datamodules.components import COMPONENT_NAMES, CS_DIRECTIONS, DataComponent, EvalSet
+from selftt.datamodules.eval_sets import LoadedEvalSet, load_eval_sets
 from selftt.datamodules.mixture import apply_weight, code_switch
 from selftt.datamodules.prompting import PromptFormatter, PromptStyle
 from selftt.datamodules.sampler import LengthGroupedSampler, ResumableDataLoader
@@ -95,6 +94,8 @@ class SelfTTDataModule(LightningDataModule):
         self.train_data: list[dict] = []
         self.val_data: list[list[dict]] = []
         self.val_set_names: list[str] = []
+        self.val_sets_loaded: list[LoadedEvalSet] = []
+        self.test_sets_loaded: list[LoadedEvalSet] = []
         self.test_data: list[list[dict]] = []
         self.test_set_names: list[str] = []
         self.predict_data: list[dict] = []
@@ -160,30 +161,27 @@ class SelfTTDataModule(LightningDataModule):
         elif stage == "validate":  # the same held-out set as during fit, without encoding the training set
             holdout = self._load_holdout()
         if stage in ("fit", "validate"):
-            self.val_data, self.val_set_names = [], []
+            self.val_sets_loaded = []
             if holdout:
-                name = self._check_new_name(
-                    f"heldout_{holdout[0]['lang']}", self.val_set_names, "data.val_holdout"
+                self.val_sets_loaded.append(
+                    LoadedEvalSet(
+                        f"heldout_{holdout[0]['lang']}", holdout[0]["lang"], holdout, key="data.val_holdout"
+                    )
                 )
-                self.val_data.append(self._encode(holdout, "data.val_holdout", name))
-                self.val_set_names.append(name)
-            for name, examples, key in self._load_eval_sets(
-                self.val_sets, "data.val_sets", self.val_set_names
-            ):
-                self.val_data.append(self._encode(examples, key, name))
-                self.val_set_names.append(name)
+            self.val_sets_loaded += load_eval_sets(
+                self.task, self.val_sets, "data.val_sets", [s.name for s in self.val_sets_loaded]
+            )
+            self.val_data = [self._encode(s.examples, s.key, s.name) for s in self.val_sets_loaded]
+            self.val_set_names = [s.name for s in self.val_sets_loaded]
         elif stage == "test":
-            self.test_data, self.test_set_names = [], []
-            for name, examples, key in self._load_eval_sets(
-                self._test_sets(), self._test_key(), self.test_set_names
-            ):
-                self.test_data.append(self._encode(examples, key, name))
-                self.test_set_names.append(name)
+            self.test_sets_loaded = load_eval_sets(self.task, self._test_sets(), self._test_key(), [])
+            self.test_data = [self._encode(s.examples, s.key, s.name) for s in self.test_sets_loaded]
+            self.test_set_names = [s.name for s in self.test_sets_loaded]
         elif stage == "predict":
-            self.predict_data, names = [], []
-            for name, examples, _ in self._load_eval_sets(self._test_sets(), self._test_key(), names):
-                names.append(name)
-                self.predict_data += [self._prompt_item(example, name) for example in examples]
+            self.test_sets_loaded = load_eval_sets(self.task, self._test_sets(), self._test_key(), [])
+            self.predict_data = [
+                self._prompt_item(example, s) for s in self.test_sets_loaded for example in s.examples
+            ]
 
     def _test_sets(self) -> list[EvalSet]:
         if not (self.test_sets or self.val_sets):
@@ -195,24 +193,25 @@ class SelfTTDataModule(LightningDataModule):
     def _test_key(self) -> str:
         return "data.test_sets" if self.test_sets else "data.val_sets"
 
-    def _load_eval_sets(self, sets: list[EvalSet], key: str, taken: list[str]):
-        """(name, examples, config key) of each evaluation set, names checked to be distinct."""
-        names = list(taken)
-        for i, eval_set in enumerate(sets):
-            self.task.check_language(eval_set.lang, f"{key}[{i}].lang")
-            name = self._check_new_name(eval_set.name or _default_name(eval_set), names, f"{key}[{i}]")
-            names.append(name)
-            examples = self.task.load(eval_set.path, eval_set.lang, split=eval_set.split)
-            yield name, examples[: eval_set.limit] if eval_set.limit else examples, f"{key}[{i}]"
+    def eval_prompt(self, example: Example, shots: list[Example] = ()) -> str:
+        """The generation prompt for ``example``, after the set's in-context examples."""
+        pairs = [(self.task.instruction(s), self.task.target(s)) for s in shots]
+        return self.formatter.prompt(self.task.instruction(example), pairs)
 
-    def _prompt_item(self, example: Example, set_name: str) -> dict:
+    def generation_eval_sets(self, stage: str) -> list[LoadedEvalSet]:
+        """The sets to evaluate by generation in ``stage`` ('val' or 'test')."""
+        return self.val_sets_loaded if stage == "val" else self.test_sets_loaded
+
+    def _prompt_item(self, example: Example, eval_set: LoadedEvalSet) -> dict:
         return {
             "id": example["id"],
-            "set": set_name,
+            "set": eval_set.name,
             "lang": example["lang"],
-            "prompt": self.formatter.prompt(self.task.instruction(example)),
+            "prompt": self.eval_prompt(example, eval_set.shots),
             "target": self.task.target(example),
             "add_special_tokens": self.formatter.add_special_tokens,
+            "stop": self.formatter.stop_strings(),
+            "max_new_tokens": eval_set.max_new_tokens,
         }
 
     def _build_train_set(self) -> tuple[list[dict], list[Example]]:
@@ -304,13 +303,6 @@ class SelfTTDataModule(LightningDataModule):
                 self.task.check_language(comp.lang, f"data.components[{i}].lang")
                 return self._split_holdout(self.task.load(comp.path, comp.lang, split=comp.split), comp)[1]
         return []
-
-    @staticmethod
-    def _check_new_name(name: str, taken: list[str], key: str) -> str:
-        name = re.sub(r"[^A-Za-z0-9_-]", "_", name)
-        if name in taken:
-            raise ConfigError(key, f"two evaluation sets are named '{name}'; give one a distinct 'name'")
-        return name
 
     def _encode(self, examples: list[Example], key: str, source: str) -> list[dict]:
         if not examples:
@@ -414,13 +406,3 @@ class SelfTTDataModule(LightningDataModule):
         """Prompts of the test sets (or the validation sets) in chunks; Lightning shards them
         across ranks without repeats. The generator batches each chunk again by length."""
         return DataLoader(self.predict_data, batch_size=self.predict_chunk, collate_fn=list)
-
-
-def _default_name(eval_set: EvalSet) -> str:
-    """'<file stem>_<lang>', without repeating a language the stem already ends in (mgsm_de.tsv)."""
-    if eval_set.path.startswith("hf://"):
-        stem = eval_set.path.split(":")[-1].rsplit("/", 1)[-1]
-    else:
-        stem = Path(eval_set.path).stem
-    stem = re.sub(r"[^A-Za-z0-9_-]", "_", stem)
-    return stem if stem.endswith(f"_{eval_set.lang}") else f"{stem}_{eval_set.lang}"

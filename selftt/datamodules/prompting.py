@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from selftt.errors import ConfigError
@@ -10,6 +11,9 @@ PromptStyle = Literal["auto", "chat", "plain"]
 
 PLAIN_TEMPLATE = "### Instruction:\n{instruction}\n\n### Response:\n"
 """The instruction format for models without a chat template (base models)."""
+
+PLAIN_SHOT_END = "\n\n"
+"""Between an in-context example's answer and the next block in the plain format."""
 
 
 class PromptFormatter:
@@ -34,13 +38,27 @@ class PromptFormatter:
     def style(self) -> str:
         return "chat" if self.use_chat else "plain"
 
-    def prompt(self, instruction: str) -> str:
-        """The text the model continues with its answer."""
+    def prompt(self, instruction: str, shots: Sequence[tuple[str, str]] = ()) -> str:
+        """The text the model continues with its answer, after optional in-context examples.
+
+        ``shots`` are (instruction, answer) pairs: earlier chat turns with the chat template,
+        earlier instruction/response blocks in the plain format.
+        """
         if self.use_chat:
-            return self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": instruction}], tokenize=False, add_generation_prompt=True
-            )
-        return PLAIN_TEMPLATE.format(instruction=instruction)
+            messages = []
+            for shot_instruction, answer in shots:
+                messages += [
+                    {"role": "user", "content": shot_instruction},
+                    {"role": "assistant", "content": answer},
+                ]
+            messages.append({"role": "user", "content": instruction})
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        blocks = [PLAIN_TEMPLATE.format(instruction=i) + answer + PLAIN_SHOT_END for i, answer in shots]
+        return "".join(blocks) + PLAIN_TEMPLATE.format(instruction=instruction)
+
+    def stop_strings(self) -> list[str]:
+        """Where a generated answer ends besides EOS: the start of a next plain block."""
+        return [] if self.use_chat else [PLAIN_SHOT_END + "###", "\n### Instruction:"]
 
     def describe(self) -> dict[str, object]:
         """What an exported adapter needs to rebuild the same prompts."""

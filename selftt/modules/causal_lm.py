@@ -194,10 +194,12 @@ class SelfTTModule(LightningModule):
         self, batch: list[dict[str, Any]], batch_idx: int, dataloader_idx: int = 0
     ) -> list[dict]:
         """Greedy answers to the prompts of the test sets: one record per prompt."""
-        add_special_tokens = batch[0]["add_special_tokens"] if batch else True
+        first = batch[0] if batch else {}
         texts = self.generator().generate(
             [item["prompt"] for item in batch],
-            add_special_tokens=add_special_tokens,
+            stop=first.get("stop") or (),
+            max_new_tokens=[item.get("max_new_tokens") or self.generation.max_new_tokens for item in batch],
+            add_special_tokens=first.get("add_special_tokens", True),
             progress=False,
         )
         keep = ("id", "set", "lang", "prompt", "target")

@@ -29,6 +29,8 @@ class Task(ABC):
     """Fields the prompt is made of (the rest are the output)."""
     outputs: ClassVar[tuple[str, ...]]
     """Fields the target is made of. Code-switched examples take these from the other language."""
+    gold_field: ClassVar[str]
+    """The field ``parse_answer``'s output is scored against (a list of answers for QA)."""
 
     @staticmethod
     def output_lang(example: Example) -> str:

@@ -66,7 +66,11 @@ def _number_pattern(lang: str) -> re.Pattern[str]:
 
 
 _NUMBER_RE = {lang: _number_pattern(lang) for lang in _SEPARATORS}
-_MARKER_RE = {lang: re.compile(_MARKERS[lang], re.IGNORECASE) for lang in _MARKERS}
+# The patterns are NFKC-normalized like the text they search: NFKC decomposes Thai SARA AM
+# ("ำ" -> "ํา"), so the raw Thai "คำตอบ" would never match a normalized generation.
+_MARKER_RE = {
+    lang: re.compile(unicodedata.normalize("NFKC", _MARKERS[lang]), re.IGNORECASE) for lang in _MARKERS
+}
 
 
 def normalize_number(value: Any) -> str | None:
@@ -118,7 +122,7 @@ def parse_number_answer(generation: str, lang: str) -> str | None:
     markers.append(_MARKER_RE["en"])
     ends = sorted(m.end() for marker in markers for m in marker.finditer(text))
     for end in ends:
-        rest = text[end:].split("\n", 1)[0]
+        rest = text[end:].lstrip().split("\n", 1)[0]  # the answer may start on the next line
         found = number_re.search(rest)
         if found:
             return _read_number(found, lang)
@@ -143,6 +147,7 @@ class MathTask(Task):
     translatable: ClassVar[tuple[str, ...]] = ("question", "answer")
     inputs: ClassVar[tuple[str, ...]] = ("question",)
     outputs: ClassVar[tuple[str, ...]] = ("answer", "final")
+    gold_field: ClassVar[str] = "final"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
 
     def __init__(self, keep_calculator_annotations: bool = False) -> None:

@@ -96,6 +96,7 @@ class NLITask(Task):
     translatable: ClassVar[tuple[str, ...]] = ("premise", "hypothesis")
     inputs: ClassVar[tuple[str, ...]] = ("premise", "hypothesis")
     outputs: ClassVar[tuple[str, ...]] = ("label",)
+    gold_field: ClassVar[str] = "label"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:

@@ -50,6 +50,7 @@ class QATask(Task):
     translatable: ClassVar[tuple[str, ...]] = ("context", "question", "answer")
     inputs: ClassVar[tuple[str, ...]] = ("context", "question")
     outputs: ClassVar[tuple[str, ...]] = ("answer", "answers")
+    gold_field: ClassVar[str] = "answers"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
@@ -100,9 +101,9 @@ class QATask(Task):
 
     def parse_answer(self, generation: str, lang: str) -> str:
         """The first non-empty line, without an 'Answer:' label, quotes or a trailing period."""
-        lines = [ln.strip() for ln in generation.strip().splitlines()]
+        # The label goes first: after "Answer:" alone on a line, the span is on the next one.
+        lines = [ln.strip() for ln in _ANSWER_LABEL.sub("", generation.strip()).splitlines()]
         text = lines[0] if lines else ""
-        text = _ANSWER_LABEL.sub("", text)
         previous = None
         while text != previous:
             previous = text

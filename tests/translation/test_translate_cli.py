@@ -121,7 +121,7 @@ def test_translation_killed_mid_way_resumes_without_losing_or_redoing_work(
 @pytest.mark.slow
 def test_two_process_translation_translates_each_example_exactly_once(tmp_path, write_config, run_selftt):
     config = write_config(extra=_stt_extra(tmp_path), strategy="ddp", devices=2)
-    result = run_selftt(["translate", "--config", str(config)], cwd=tmp_path, timeout=600)
+    result = run_selftt(["translate", "--config", str(config)], cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     ids = _cache_ids(tmp_path / "cache")
     assert len(ids) == len(set(ids)) == 20

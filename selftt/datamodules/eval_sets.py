@@ -1,0 +1,72 @@
+"""Loading evaluation sets: names, languages, and in-context examples held out of scoring."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selftt.datamodules.components import EvalSet
+from selftt.errors import ConfigError
+from selftt.tasks import Example, Task
+
+
+@dataclass
+class LoadedEvalSet:
+    """An evaluation set ready to use: the examples to score and the in-context examples."""
+
+    name: str
+    lang: str
+    examples: list[Example]
+    shots: list[Example] = field(default_factory=list)
+    max_new_tokens: int | None = None
+    key: str = ""
+
+
+def default_name(eval_set: EvalSet) -> str:
+    """'<file stem>_<lang>', without repeating a language the stem already ends in (mgsm_de.tsv)."""
+    if eval_set.path.startswith("hf://"):
+        stem = eval_set.path.split(":")[-1].rsplit("/", 1)[-1]
+    else:
+        stem = Path(eval_set.path).stem
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", stem)
+    return stem if stem.endswith(f"_{eval_set.lang}") else f"{stem}_{eval_set.lang}"
+
+
+def check_new_name(name: str, taken: list[str], key: str) -> str:
+    """``name`` made safe for metric keys, refused if another set already has it."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+    if name in taken:
+        raise ConfigError(key, f"two evaluation sets are named '{name}'; give one a distinct 'name'")
+    return name
+
+
+def load_eval_sets(task: Task, sets: list[EvalSet], key: str, taken: list[str]) -> list[LoadedEvalSet]:
+    """Load each set; with ``fewshot: k`` and no ``fewshot_path`` its first k examples become the
+    in-context examples and are not scored."""
+    names = list(taken)
+    loaded = []
+    for i, eval_set in enumerate(sets):
+        set_key = f"{key}[{i}]"
+        task.check_language(eval_set.lang, f"{set_key}.lang")
+        if eval_set.fewshot < 0:
+            raise ConfigError(f"{set_key}.fewshot", f"must be >= 0, got {eval_set.fewshot}")
+        name = check_new_name(eval_set.name or default_name(eval_set), names, set_key)
+        names.append(name)
+        examples = task.load(eval_set.path, eval_set.lang, split=eval_set.split)
+        shots: list[Example] = []
+        if eval_set.fewshot:
+            if eval_set.fewshot_path:
+                pool = task.load(eval_set.fewshot_path, eval_set.lang)
+            else:
+                pool, examples = examples[: eval_set.fewshot], examples[eval_set.fewshot :]
+            if len(pool) < eval_set.fewshot or not examples:
+                raise ConfigError(
+                    f"{set_key}.fewshot",
+                    f"{eval_set.fewshot} in-context examples asked for; {len(pool)} available "
+                    f"and {len(examples)} left to score",
+                )
+            shots = pool[: eval_set.fewshot]
+        examples = examples[: eval_set.limit] if eval_set.limit else examples
+        loaded.append(LoadedEvalSet(name, eval_set.lang, examples, shots, eval_set.max_new_tokens, set_key))
+    return loaded

@@ -1,0 +1,1 @@
+"""Evaluation: scoring parsed model generations against gold answers (see ``metrics``)."""

@@ -1,0 +1,412 @@
+"""Find, validate and group the ``results.json`` of finished runs into (task, method, language) cells.
+
+A cell holds one score per seed. Two results for the same (task, method, eval set, seed) are
+duplicates (a re-run): the newest ``results.json`` is kept and a note says so. The key includes
+the eval set because the paper trains one run per target language (``math_de_stt``,
+``math_ru_stt``): those runs share task, method and seed but fill different cells. Cells whose
+seeds were evaluated differently (model, settings, number of examples, stage, metric) are kept
+but flagged, never silently averaged as if comparable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selftt.errors import SelfTTError
+
+METHOD_ORDER = ("fewshot", "zero-shot", "stt", "stt+cs", "translate-train")
+TASK_ORDER = ("math", "qa", "nli")
+LANG_ORDER = ("de", "ru", "th", "zh")
+SOURCE_LANG = "en"  # English held-out sets: shown, but not part of the target-language average
+DEFAULT_PRIMARY = {"math": "accuracy", "nli": "accuracy", "qa": "f1"}
+REQUIRED_KEYS = ("task", "method", "seed", "metrics")
+
+
+class NoResultsError(SelfTTError):
+    """No ``results.json`` at all under the logs root."""
+
+
+def _ordered(items, order: tuple[str, ...]) -> list[str]:
+    items = set(items)
+    return [x for x in order if x in items] + sorted(items - set(order))
+
+
+def order_methods(methods) -> list[str]:
+    return _ordered(methods, METHOD_ORDER)
+
+
+def order_langs(langs) -> list[str]:
+    """de, ru, th, zh, then other languages alphabetically, English last."""
+    langs = set(langs)
+    return _ordered(langs - {SOURCE_LANG}, LANG_ORDER) + ([SOURCE_LANG] if SOURCE_LANG in langs else [])
+
+
+@dataclass
+class Score:
+    eval_set: str
+    lang: str
+    n: int | None
+    value: float  # the primary metric
+    metrics: dict[str, float]  # every numeric entry of the set (accuracy, f1, unparsed, ...)
+
+
+@dataclass
+class Run:
+    path: Path
+    run_dir: str
+    mtime: float
+    stage: str | None
+    task: str
+    method: str
+    model: str | None
+    seed: int | None
+    step: int | None
+    primary_metric: str
+    scores: list[Score]
+    translation_quality: dict[str, dict[str, float]]
+    settings: dict
+
+
+@dataclass(frozen=True, order=True)
+class Column:
+    """A table column: a language, split by eval set only when a task has several sets in one language."""
+
+    lang: str
+    eval_set: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.lang if self.eval_set is None else f"{self.lang} ({self.eval_set})"
+
+    @property
+    def is_target(self) -> bool:
+        return self.lang != SOURCE_LANG
+
+
+@dataclass
+class Entry:
+    run: Run
+    score: Score
+
+
+@dataclass
+class Cell:
+    """One (task, method, column): one entry per seed, sorted by seed; mean and sample std (ddof=1)."""
+
+    task: str
+    method: str
+    column: Column
+    entries: list[Entry]
+    mismatch: str | None = None  # why the seeds are not comparable (the cell is marked †)
+
+    def __post_init__(self) -> None:
+        self.name = f"{self.task}/{self.column.label}/{self.method}"
+        self.seeds = [e.run.seed for e in self.entries]
+        self.values = [e.score.value for e in self.entries]
+        self.mean = statistics.fmean(self.values)
+        self.std = statistics.stdev(self.values) if len(self.values) > 1 else None  # None: one seed
+
+
+@dataclass
+class Collection:
+    root: Path
+    stage: str | None
+    n_files: int
+    runs: list[Run]  # valid runs of the selected stage (one per run dir)
+    cells: dict[tuple[str, str, Column], Cell]
+    tasks: list[str]
+    methods: list[str]  # every method seen anywhere, in table order
+    langs: list[str]  # every language seen anywhere, in column order
+    columns: dict[str, list[Column]]  # per task: every language seen anywhere (so the grid is complete)
+    unused: dict[tuple[Path, str], str] = field(default_factory=dict)  # (file, eval set) -> why not used
+    notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files or eval sets that could not be read
+
+    def cell(self, task: str, method: str, column: Column) -> Cell | None:
+        return self.cells.get((task, method, column))
+
+    def gain(self, task: str, method: str, column: Column, baseline: str) -> float | None:
+        """Difference of the means of ``method`` and ``baseline`` in one column (None if either is missing)."""
+        a, b = self.cell(task, method, column), self.cell(task, baseline, column)
+        return None if a is None or b is None else a.mean - b.mean
+
+    def metric(self, task: str) -> str:
+        names = Counter(
+            e.run.primary_metric for c in self.cells.values() if c.task == task for e in c.entries
+        )
+        return names.most_common(1)[0][0] if names else DEFAULT_PRIMARY.get(task, "score")
+
+    @property
+    def max_seeds(self) -> int:
+        return max((len(c.entries) for c in self.cells.values()), default=0)
+
+    @property
+    def models(self) -> Counter:
+        return Counter(r.model or "unknown" for r in self.used_runs)
+
+    @property
+    def used_runs(self) -> list[Run]:
+        ids = {id(e.run) for c in self.cells.values() for e in c.entries}
+        return [r for r in self.runs if id(r) in ids]
+
+
+def task_rank(task: str) -> tuple[int, str]:
+    return (TASK_ORDER.index(task), "") if task in TASK_ORDER else (len(TASK_ORDER), task)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _nonempty_str(data: dict, key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"'{key}' must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def parse_results(path: Path) -> tuple[Run, list[str]]:
+    """Read one ``results.json``; raise ValueError naming the problem, or return the run and the
+    problems with single eval sets (those sets are dropped, the rest of the file is used)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON ({err.msg} at line {err.lineno})") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"cannot be read ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"top level is a {type(data).__name__}, not an object")
+    if data.get("format", 1) != 1:
+        raise ValueError(f"unsupported format {data.get('format')!r} (this report reads format 1)")
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise ValueError("missing key(s) " + ", ".join(f"'{k}'" for k in missing))
+    task, method = _nonempty_str(data, "task"), _nonempty_str(data, "method")
+    seed = data["seed"]  # null when the run did not seed (no seed_everything): an "unset" seed
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise ValueError(f"'seed' must be an integer or null, got {seed!r}")
+    primary = data.get("primary_metric") or DEFAULT_PRIMARY.get(task)
+    if not isinstance(primary, str):
+        raise ValueError(f"no 'primary_metric' and no default for task {task!r}")
+    metrics = data["metrics"]
+    if not isinstance(metrics, dict) or not metrics:
+        raise ValueError("'metrics' must be a non-empty object")
+    scores, problems = [], []
+    for name, m in metrics.items():
+        lang = m.get("lang") if isinstance(m, dict) else None
+        if not isinstance(lang, str) or not lang:
+            problems.append(f"'{name}' (no 'lang')")
+            continue
+        if not _is_number(m.get(primary)):
+            problems.append(f"'{name}' (no numeric '{primary}')")
+            continue
+        n = m.get("n")
+        n = n if isinstance(n, int) and not isinstance(n, bool) else None
+        nums = {k: float(v) for k, v in m.items() if k not in ("lang", "n") and _is_number(v)}
+        scores.append(Score(name, lang.lower(), n, float(m[primary]), nums))
+    if not scores:
+        raise ValueError("no usable evaluation set: " + ", ".join(problems))
+    tq = {}
+    raw_tq = data.get("translation_quality")
+    for lang, q in (raw_tq if isinstance(raw_tq, dict) else {}).items():
+        if isinstance(q, dict):
+            tq[lang.lower()] = {k: float(q[k]) for k in ("bleu", "chrf") if _is_number(q.get(k))}
+    stage, model, step = data.get("stage"), data.get("model"), data.get("step")
+    settings = data.get("settings")
+    run = Run(
+        path=path,
+        run_dir=str(data.get("run_dir") or path.parent),
+        mtime=path.stat().st_mtime,
+        stage=stage if isinstance(stage, str) else None,
+        task=task,
+        method=method,
+        model=model if isinstance(model, str) else None,
+        seed=seed,
+        step=step if isinstance(step, int) and not isinstance(step, bool) else None,
+        primary_metric=primary,
+        scores=scores,
+        translation_quality={k: v for k, v in tq.items() if v},
+        settings=settings if isinstance(settings, dict) else {},
+    )
+    return run, problems
+
+
+def seed_key(seed: int | None) -> tuple[bool, int]:
+    return (seed is None, seed or 0)
+
+
+def fmt_seeds(seeds: list[int | None]) -> str:
+    return ",".join("unset" if s is None else str(s) for s in seeds)
+
+
+def _seeds(seeds: list[int | None]) -> str:
+    return ("seed " if len(seeds) == 1 else "seeds ") + fmt_seeds(seeds)
+
+
+def _groups(entries: list[Entry], key) -> list[tuple[object, list[int]]]:
+    groups: dict[object, list[int]] = {}
+    for e in entries:
+        groups.setdefault(key(e), []).append(e.run.seed)
+    return list(groups.items())
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = json.dumps(v, sort_keys=True)
+    return out
+
+
+def _own_settings(entry: Entry) -> dict:
+    """The run's settings, with ``eval_sets`` cut to this entry's set: other sets of the run do not
+    change how this one was evaluated (and its size is compared as ``n``)."""
+    settings = dict(entry.run.settings)
+    if isinstance(settings.get("eval_sets"), list):
+        prefix = f"{entry.score.eval_set}:"
+        settings["eval_sets"] = [
+            x for x in settings["eval_sets"] if str(x).startswith(prefix) or x == prefix[:-1]
+        ]
+    return settings
+
+
+def find_mismatch(entries: list[Entry]) -> str | None:
+    """Describe how the seeds of one cell were evaluated differently, or None if they match."""
+    parts = []
+    groups = _groups(entries, lambda e: e.score.n)
+    if len(groups) > 1:
+        (n0, s0), rest = groups[0], groups[1:]
+        head = f"{_seeds(s0)} were evaluated on {n0 if n0 is not None else 'an unknown number of'} examples"
+        parts.append(
+            ", ".join([head] + [f"{_seeds(s)} on {n if n is not None else 'unknown'}" for n, s in rest])
+        )
+    for label, key in (
+        ("used model", lambda e: e.run.model or "unknown"),
+        ("come from stage", lambda e: e.run.stage or "unknown"),
+        ("report", lambda e: e.run.primary_metric),
+    ):
+        groups = _groups(entries, key)
+        if len(groups) > 1:
+            parts.append(", ".join(f"{_seeds(s)} {label} {v}" for v, s in groups))
+    flat = {e.run.seed: _flatten(_own_settings(e)) for e in entries}
+    keys = sorted({k for f in flat.values() for k in f})
+    diffs = []
+    for k in keys:
+        groups = _groups(entries, lambda e, k=k: flat[e.run.seed].get(k, "absent"))
+        if len(groups) > 1:
+            diffs.append(f"`{k}` is " + ", ".join(f"{v} for {_seeds(s)}" for v, s in groups))
+    if diffs:
+        more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
+        parts.append("settings differ: " + "; ".join(diffs[:3]) + more)
+    return "; ".join(parts) or None
+
+
+def _dedupe_run_dirs(runs: list[Run], notes: list[str]) -> list[Run]:
+    by_dir: dict[str, list[Run]] = defaultdict(list)
+    for run in runs:
+        by_dir[run.run_dir].append(run)
+    kept = []
+    for run_dir, group in by_dir.items():
+        group.sort(key=lambda r: (r.mtime, str(r.path)))
+        kept.append(group[-1])
+        if len(group) > 1:
+            files = ", ".join(f"`{r.path}`" for r in group)
+            notes.append(f"Run dir `{run_dir}` has {len(group)} results.json ({files}); kept the newest.")
+    return sorted(kept, key=lambda r: str(r.path))
+
+
+def collect(root: str | Path = "logs", stage: str | None = None) -> Collection:
+    """Read every ``results.json`` under ``root`` (of one ``stage`` if given) into cells.
+
+    Raises :class:`NoResultsError` when there is no ``results.json`` at all; bad files are skipped
+    and listed in ``Collection.skipped``.
+    """
+    root = Path(root)
+    files = sorted(root.rglob("results.json")) if root.is_dir() else []
+    if not files:
+        raise NoResultsError(f"no results.json found under {root}")
+    notes, skipped, runs, other_stage = [], [], [], Counter()
+    for path in files:
+        try:
+            run, problems = parse_results(path)
+        except ValueError as err:
+            skipped.append(f"`{path}`: {err}")
+            continue
+        skipped.extend(f"`{path}`: ignored eval set {p}" for p in problems)
+        if stage is not None and run.stage != stage:
+            other_stage[run.stage or "unknown"] += 1
+            continue
+        runs.append(run)
+    if other_stage:
+        counts = ", ".join(f"{n} from {s}" for s, n in sorted(other_stage.items()))
+        notes.append(
+            f"Only stage `{stage}` is reported: ignored {sum(other_stage.values())} results.json ({counts})."
+        )
+    runs = _dedupe_run_dirs(runs, notes)
+
+    tasks = sorted({r.task for r in runs}, key=task_rank)
+    methods = order_methods({r.method for r in runs})
+    langs = order_langs({s.lang for r in runs for s in r.scores})
+    sets_by_lang = defaultdict(set)
+    for r in runs:
+        for s in r.scores:
+            sets_by_lang[r.task, s.lang].add(s.eval_set)
+    columns: dict[str, list[Column]] = {}
+    for task in tasks:
+        cols = []
+        for lang in langs:
+            names = sorted(sets_by_lang.get((task, lang), ()))
+            cols.extend([Column(lang, n) for n in names] if len(names) > 1 else [Column(lang)])
+        columns[task] = cols
+
+    candidates: dict[tuple, list[Entry]] = defaultdict(list)
+    for r in runs:
+        for s in r.scores:
+            col = Column(s.lang, s.eval_set) if len(sets_by_lang[r.task, s.lang]) > 1 else Column(s.lang)
+            candidates[r.task, r.method, col, r.seed].append(Entry(r, s))
+    unused: dict[tuple[Path, str], str] = {}
+    rerun_notes: dict[tuple, list[str]] = defaultdict(list)
+    by_cell: dict[tuple[str, str, Column], list[Entry]] = defaultdict(list)
+    for (task, method, col, seed), group in candidates.items():
+        group.sort(key=lambda e: (e.run.mtime, str(e.run.path)))
+        best = group[-1]
+        by_cell[task, method, col].append(best)
+        for e in group[:-1]:
+            unused[e.run.path, e.score.eval_set] = f"superseded by newer {best.run.run_dir}"
+        if len(group) > 1:
+            older = tuple(e.run.run_dir for e in group[:-1])
+            rerun_notes[task, method, seed, best.run.run_dir, older].append(col.label)
+    for (task, method, seed, best, older), cols in rerun_notes.items():
+        dirs = ", ".join(f"`{d}`" for d in older)
+        notes.append(
+            f"{task}/{method} {_seeds([seed])}: several runs for {', '.join(cols)}; "
+            f"kept the newest, `{best}`, and dropped {dirs}."
+        )
+
+    cells = {}
+    for (task, method, col), entries in by_cell.items():
+        entries.sort(key=lambda e: seed_key(e.run.seed))
+        cells[task, method, col] = Cell(task, method, col, entries, find_mismatch(entries))
+    coll = Collection(
+        root, stage, len(files), runs, cells, tasks, methods, langs, columns, unused, notes, skipped
+    )
+    stages = sorted({r.stage or "unknown" for r in coll.used_runs})
+    if stage is None and len(stages) > 1:
+        notes.append(f"Results come from several stages ({', '.join(stages)}); pass `--stage` to pick one.")
+    unseeded = sum(r.seed is None for r in coll.used_runs)
+    if unseeded:
+        notes.append(
+            f"{unseeded} run(s) have no seed (`seed: null`): per cell they count as one seed, `unset`, "
+            "and only the newest is kept."
+        )
+    if len(coll.models) > 1:
+        models = ", ".join(f"`{m}` ({n} runs)" for m, n in coll.models.most_common())
+        notes.append(f"Runs use different models: {models}. Compare rows only within one model.")
+    return coll

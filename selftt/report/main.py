@@ -1,0 +1,98 @@
+"""``python -m selftt report``: write report.md, results.csv, results.png and quality_vs_gain.png."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from selftt.report.collect import NoResultsError, collect
+from selftt.report.plots import plot_quality_vs_gain, plot_results
+from selftt.report.table import render_markdown
+
+OUTPUTS = ("report.md", "results.csv", "results.png", "quality_vs_gain.png")
+CSV_FIELDS = [
+    "file", "run_dir", "stage", "task", "method", "model", "seed", "step",
+    "eval_set", "lang", "n", "primary_metric", "value", "used",
+]  # fmt: skip
+
+
+def write_csv(coll, path: Path) -> Path:
+    """One row per run and eval set: the raw numbers, every metric of the set, and whether (or why
+    not) the row is in the tables."""
+    extra = sorted({k for r in coll.runs for s in r.scores for k in s.metrics})
+    used = {(id(e.run), e.score.eval_set) for c in coll.cells.values() for e in c.entries}
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS + extra + ["settings"])
+        writer.writeheader()
+        for r in coll.runs:
+            for s in r.scores:
+                row = {
+                    "file": str(r.path),
+                    "run_dir": r.run_dir,
+                    "stage": r.stage or "",
+                    "task": r.task,
+                    "method": r.method,
+                    "model": r.model or "",
+                    "seed": "" if r.seed is None else r.seed,
+                    "step": "" if r.step is None else r.step,
+                    "eval_set": s.eval_set,
+                    "lang": s.lang,
+                    "n": "" if s.n is None else s.n,
+                    "primary_metric": r.primary_metric,
+                    "value": s.value,
+                    "used": "yes"
+                    if (id(r), s.eval_set) in used
+                    else coll.unused.get((r.path, s.eval_set), "no"),
+                    "settings": json.dumps(r.settings, sort_keys=True),
+                }
+                writer.writerow(row | {k: s.metrics.get(k, "") for k in extra})
+    return path
+
+
+def write_report(
+    logs: str | Path = "logs",
+    out: str | Path | None = None,
+    stage: str | None = None,
+    baseline: str = "zero-shot",
+) -> Path:
+    """Collect every ``results.json`` under ``logs`` and write the report files into ``out``
+    (default ``<logs>/report``); return ``out``. Raises ``NoResultsError`` if there is none."""
+    coll = collect(logs, stage=stage)
+    out = Path(out) if out is not None else Path(logs) / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(render_markdown(coll, baseline=baseline), encoding="utf-8")
+    write_csv(coll, out / "results.csv")
+    plot_results(coll, out / "results.png")
+    plot_quality_vs_gain(coll, out / "quality_vs_gain.png", baseline=baseline)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="selftt report", description="Tables and figures from the results.json of finished runs."
+    )
+    parser.add_argument("--logs", default="logs", help="root searched for **/results.json (default: logs)")
+    parser.add_argument("--out", default=None, help="output directory (default: <logs>/report)")
+    parser.add_argument("--stage", choices=("fit", "validate", "test"), default=None, help="only this stage")
+    parser.add_argument("--baseline", default="zero-shot", help="method the gains are relative to")
+    return parser
+
+
+def report_main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        out = write_report(args.logs, args.out, stage=args.stage, baseline=args.baseline)
+    except NoResultsError as err:
+        print(f"selftt report: {err}", file=sys.stderr)
+        return 2
+    print(f"selftt report: wrote to {out}")
+    for name in OUTPUTS:
+        print(f"  {out / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(report_main())
