@@ -126,3 +126,13 @@ def test_test_and_predict_use_the_exported_adapter(tmp_path, tiny_model, mgsm_fi
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["id"] for r in records) == sorted(f"mgsm_de-{i}" for i in range(1, 6))
     assert all(r["set"] == "mgsm_de" and r["prompt"] and isinstance(r["generation"], str) for r in records)
+
+
+def test_grid_configs_are_what_the_generator_writes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_grid", REPO / "scripts" / "make_grid.py")
+    make_grid = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_grid)
+    assert make_grid.main(["--check"]) == 0
+    assert len(make_grid.grid()) == 3 * (2 + 3 * 4)

@@ -1,0 +1,166 @@
+"""Writes configs/grid/: the paper's grid (tasks x languages x methods) as LightningCLI configs.
+
+    python scripts/make_grid.py            # rewrite configs/grid/
+    python scripts/make_grid.py --check    # exit 1 if configs/grid/ differs from what it would write
+
+Per task: ``fewshot.yaml`` (in-context examples, no training: run with ``validate``),
+``zero-shot.yaml`` (fine-tune on English only, evaluated in all four languages), and per
+language ``stt-<lang>.yaml`` (src + tgt), ``stt-cs-<lang>.yaml`` (src + tgt + cs) and
+``translate-train-<lang>.yaml`` (tgt translated by an external model). The model and the
+seed are single values to override:
+
+    python -m selftt fit --config configs/grid/math/stt-de.yaml \\
+        --model.model_name_or_path meta-llama/Llama-3.2-1B --seed_everything 1
+
+Data come from the Hugging Face hub (the paper's data sets); for local copies override
+``data.components`` / ``data.val_sets`` paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+LANGS = ("de", "ru", "th", "zh")
+MODEL = "meta-llama/Llama-3.2-1B"
+TRANSLATOR = "Unbabel/TowerInstruct-7B-v0.2"
+FEWSHOT = 4
+
+TASKS = {
+    "math": {
+        "src": {"path": "hf://openai/gsm8k:main", "split": "train"},
+        "eval": lambda lang: {"path": f"hf://juletxara/mgsm:{lang}", "split": "test", "name": f"mgsm_{lang}"},
+        "max_length": 1024,
+        "max_new_tokens": 384,
+    },
+    "qa": {
+        "src": {"path": "hf://rajpurkar/squad", "split": "train", "limit": 20000},
+        "eval": lambda lang: {
+            "path": f"hf://google/xquad:xquad.{lang}",
+            "split": "validation",
+            "name": f"xquad_{lang}",
+        },
+        "max_length": 1024,
+        "max_new_tokens": 48,
+    },
+    "nli": {
+        "src": {"path": "hf://nyu-mll/multi_nli", "split": "train", "limit": 20000},
+        "eval": lambda lang: {"path": f"hf://facebook/xnli:{lang}", "split": "test", "name": f"xnli_{lang}"},
+        "max_length": 512,
+        "max_new_tokens": 8,
+    },
+}
+
+
+def _config(
+    task: str,
+    name: str,
+    components: list[dict],
+    langs: tuple[str, ...],
+    translation: dict | None,
+    fewshot: int = 0,
+    method: str | None = None,
+) -> dict:
+    spec = TASKS[task]
+    val_sets = [
+        {**spec["eval"](lang), "lang": lang, "fewshot": fewshot, "max_new_tokens": spec["max_new_tokens"]}
+        for lang in langs
+    ]
+    config = {
+        "seed_everything": 0,
+        "trainer": {
+            "accelerator": "auto",
+            "devices": 1,
+            "max_epochs": 1,
+            "val_check_interval": 0.5,
+            "gradient_clip_val": 1.0,
+            "logger": {
+                "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                "init_args": {"save_dir": "logs", "name": f"grid/{task}/{name}"},
+            },
+        },
+        "model": {
+            "model_name_or_path": MODEL,
+            "quantization": "auto",
+            "lora": {"r": 16, "alpha": 32, "dropout": 0.05},
+            "gradient_checkpointing": True,
+            "optimizer": {
+                "class_path": "torch.optim.AdamW",
+                "init_args": {"lr": 0.0002, "weight_decay": 0.0},
+            },
+        },
+        "data": {
+            "task": task,
+            "components": components,
+            "val_sets": val_sets,
+            "max_length": spec["max_length"],
+            "batch_size": 32,
+        },
+        "evaluation": {"method": method} if method else {},
+    }
+    if translation is not None:
+        config["translation"] = translation
+    return config
+
+
+def grid() -> dict[str, dict]:
+    """Relative path -> config, for every cell of the grid."""
+    files: dict[str, dict] = {}
+    for task, spec in TASKS.items():
+        src = {"name": "src", "lang": "en", **spec["src"]}
+        files[f"{task}/fewshot.yaml"] = _config(task, "fewshot", [src], LANGS, None, fewshot=FEWSHOT)
+        files[f"{task}/zero-shot.yaml"] = _config(task, "zero-shot", [src], LANGS, None)
+        for lang in LANGS:
+            tgt = {"name": "tgt", "lang": lang}
+            cs = {"name": "cs", "lang": lang, "direction": "tgt-src"}
+            translation = {"cache_dir": "cache/translations"}
+            files[f"{task}/stt-{lang}.yaml"] = _config(task, f"stt-{lang}", [src, tgt], (lang,), translation)
+            files[f"{task}/stt-cs-{lang}.yaml"] = _config(
+                task, f"stt-cs-{lang}", [src, tgt, cs], (lang,), translation
+            )
+            external = {**translation, "translator_model": TRANSLATOR}
+            files[f"{task}/translate-train-{lang}.yaml"] = _config(
+                task, f"translate-train-{lang}", [src, tgt], (lang,), external, method="translate-train"
+            )
+    return files
+
+
+def render(config: dict, path: str) -> str:
+    how = "validate" if path.endswith("fewshot.yaml") else "fit"
+    header = (
+        f"# Generated by scripts/make_grid.py; edit that script, not this file.\n"
+        f"#   python -m selftt {how} --config configs/grid/{path} "
+        f"--model.model_name_or_path <model> --seed_everything <seed>\n"
+    )
+    return header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "configs" / "grid"))
+    parser.add_argument("--check", action="store_true", help="only check that the files are up to date")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    stale = []
+    for path, config in grid().items():
+        text = render(config, path)
+        target = out / path
+        if args.check:
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                stale.append(path)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    if stale:
+        print(
+            f"configs/grid is out of date ({len(stale)} files, e.g. {stale[0]}): run python scripts/make_grid.py"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
