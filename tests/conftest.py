@@ -170,3 +170,19 @@ def run_selftt():
 def write_math():
     """The ``write_math_jsonl`` helper, for tests that need another size."""
     return write_math_jsonl
+
+
+NO_FILTERS = {
+    "empty": False,
+    "untranslated": False,
+    "length_ratio": False,
+    "repetition": False,
+    "script": False,
+    "numbers": False,
+}
+"""Translation filter settings that keep every translation (the tiny model's are noise)."""
+
+
+@pytest.fixture
+def no_filters() -> dict:
+    return dict(NO_FILTERS)

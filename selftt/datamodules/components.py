@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from selftt.errors import ConfigError
+
 COMPONENT_NAMES = ("src", "tgt", "cs")
 """src: source-language data; tgt: its self-translation; cs: code-switched pairs."""
 
@@ -56,3 +58,39 @@ class EvalSet:
     """File of in-context examples in this set's language and format."""
     max_new_tokens: int | None = None
     """Generation budget for this set (default: model.generation.max_new_tokens)."""
+
+
+def check_components(components: list[DataComponent]) -> None:
+    """Refuse a mixture that cannot be built, naming the config key (``data.components[i]...``)."""
+    sources = [c for c in components if c.name == "src"]
+    for i, comp in enumerate(components):
+        key = f"data.components[{i}]"
+        if comp.name not in COMPONENT_NAMES:
+            raise ConfigError(
+                f"{key}.name",
+                f"unknown component '{comp.name}'; expected one of {', '.join(COMPONENT_NAMES)}",
+            )
+        if comp.name == "src" and not comp.path:
+            raise ConfigError(f"{key}.path", "is empty; expected a file or 'hf://' source")
+        if comp.name != "src":
+            if not sources:
+                raise ConfigError(
+                    f"{key}.name", f"a '{comp.name}' component needs a 'src' component to translate"
+                )
+            if comp.path:
+                raise ConfigError(
+                    f"{key}.path",
+                    f"'{comp.name}' is made by self-translation of the first 'src' component; leave 'path' empty",
+                )
+            if comp.lang == sources[0].lang:
+                raise ConfigError(
+                    f"{key}.lang", f"'{comp.lang}' is the source language; name a target language"
+                )
+        if comp.name == "cs" and comp.direction not in CS_DIRECTIONS:
+            raise ConfigError(
+                f"{key}.direction", f"got '{comp.direction}'; expected one of {', '.join(CS_DIRECTIONS)}"
+            )
+        if comp.limit is not None and comp.limit < 1:
+            raise ConfigError(f"{key}.limit", f"must be >= 1, got {comp.limit}")
+        if comp.weight <= 0:
+            raise ConfigError(f"{key}.weight", f"must be > 0, got {comp.weight}")

@@ -9,7 +9,7 @@ from lightning.pytorch import LightningDataModule
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
-from selftt.datamodules.components import COMPONENT_NAMES, CS_DIRECTIONS, DataComponent, EvalSet
+from selftt.datamodules.components import DataComponent, EvalSet, check_components
 from selftt.datamodules.eval_sets import LoadedEvalSet, load_eval_sets
 from selftt.datamodules.mixture import apply_weight, code_switch
 from selftt.datamodules.prompting import PromptFormatter, PromptStyle
@@ -106,38 +106,7 @@ class SelfTTDataModule(LightningDataModule):
 
     # ------------------------------------------------------------------ config
     def _check_config(self) -> None:
-        sources = [c for c in self.components if c.name == "src"]
-        for i, comp in enumerate(self.components):
-            key = f"data.components[{i}]"
-            if comp.name not in COMPONENT_NAMES:
-                raise ConfigError(
-                    f"{key}.name",
-                    f"unknown component '{comp.name}'; expected one of {', '.join(COMPONENT_NAMES)}",
-                )
-            if comp.name == "src" and not comp.path:
-                raise ConfigError(f"{key}.path", "is empty; expected a file or 'hf://' source")
-            if comp.name != "src":
-                if not sources:
-                    raise ConfigError(
-                        f"{key}.name", f"a '{comp.name}' component needs a 'src' component to translate"
-                    )
-                if comp.path:
-                    raise ConfigError(
-                        f"{key}.path",
-                        f"'{comp.name}' is made by self-translation of the first 'src' component; leave 'path' empty",
-                    )
-                if comp.lang == sources[0].lang:
-                    raise ConfigError(
-                        f"{key}.lang", f"'{comp.lang}' is the source language; name a target language"
-                    )
-            if comp.name == "cs" and comp.direction not in CS_DIRECTIONS:
-                raise ConfigError(
-                    f"{key}.direction", f"got '{comp.direction}'; expected one of {', '.join(CS_DIRECTIONS)}"
-                )
-            if comp.limit is not None and comp.limit < 1:
-                raise ConfigError(f"{key}.limit", f"must be >= 1, got {comp.limit}")
-            if comp.weight <= 0:
-                raise ConfigError(f"{key}.weight", f"must be > 0, got {comp.weight}")
+        check_components(self.components)
         for key, sets in (("data.val_sets", self.val_sets), ("data.test_sets", self.test_sets)):
             for i, eval_set in enumerate(sets):
                 if not eval_set.path:

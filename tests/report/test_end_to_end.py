@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-NO_FILTERS = {
-    "empty": False,
-    "untranslated": False,
-    "length_ratio": False,
-    "repetition": False,
-    "script": False,
-    "numbers": False,
-}
-
 
 @pytest.mark.slow
 def test_runs_evaluate_and_the_report_compares_methods(
-    tmp_path, math_file, mgsm_file, write_config, run_selftt
+    tmp_path, math_file, mgsm_file, write_config, run_selftt, no_filters
 ):
     val_sets = [{"path": str(mgsm_file), "lang": "de"}]
     stt = {
@@ -26,7 +17,7 @@ def test_runs_evaluate_and_the_report_compares_methods(
                 {"name": "tgt", "lang": "de"},
             ]
         },
-        "translation": {"prompt": {"n_shots": 2}, "generation": {"max_new_tokens": 6}, "filters": NO_FILTERS},
+        "translation": {"prompt": {"n_shots": 2}, "generation": {"max_new_tokens": 6}, "filters": no_filters},
         "trainer": {"max_steps": 2},
     }
     runs = [

@@ -13,15 +13,6 @@ from pathlib import Path
 
 import pytest
 
-NO_FILTERS = {
-    "empty": False,
-    "untranslated": False,
-    "length_ratio": False,
-    "repetition": False,
-    "script": False,
-    "numbers": False,
-}
-
 
 def _stt_extra(tmp_path: Path, **translation) -> dict:
     return {
@@ -53,7 +44,7 @@ def _cache_ids(cache_root: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_fit_translates_filters_mixes_and_trains(tmp_path, math_file, write_config, run_selftt):
+def test_fit_translates_filters_mixes_and_trains(tmp_path, math_file, write_config, run_selftt, no_filters):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     en = tmp_path / "mgsm_en.tsv"
@@ -61,7 +52,7 @@ def test_fit_translates_filters_mixes_and_trains(tmp_path, math_file, write_conf
     de = tmp_path / "mgsm_de.tsv"
     de.write_text("".join(f"Frage {i}: wie viele?\t{i}\n" for i in range(5)), encoding="utf-8")
     quality = [{"source": str(en), "reference": str(de), "lang": "de", "limit": 5}]
-    config = write_config(extra=_stt_extra(tmp_path, filters=NO_FILTERS, quality=quality))
+    config = write_config(extra=_stt_extra(tmp_path, filters=no_filters, quality=quality))
     result = run_selftt(["fit", "--config", str(config)], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "training mixture for task 'math': src=20, tgt_de=20, cs_de=20 (60 examples)" in result.stderr

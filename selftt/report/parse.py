@@ -1,0 +1,119 @@
+"""Read and validate one ``results.json`` (format 1) into a :class:`Run` with one :class:`Score` per eval set.
+
+A file that cannot be used at all (unreadable, not JSON, missing or mistyped required keys, no usable
+eval set) raises ``ValueError`` naming the problem; single bad eval sets are reported and dropped.
+:mod:`selftt.report.collect` groups the parsed runs into table cells.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_PRIMARY = {"math": "accuracy", "nli": "accuracy", "qa": "f1"}
+REQUIRED_KEYS = ("task", "method", "seed", "metrics")
+
+
+@dataclass
+class Score:
+    eval_set: str
+    lang: str
+    n: int | None
+    value: float  # the primary metric
+    metrics: dict[str, float]  # every numeric entry of the set (accuracy, f1, unparsed, ...)
+
+
+@dataclass
+class Run:
+    path: Path
+    run_dir: str
+    mtime: float
+    stage: str | None
+    task: str
+    method: str
+    model: str | None
+    seed: int | None
+    step: int | None
+    primary_metric: str
+    scores: list[Score]
+    translation_quality: dict[str, dict[str, float]]
+    settings: dict
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _nonempty_str(data: dict, key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"'{key}' must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def parse_results(path: Path) -> tuple[Run, list[str]]:
+    """Read one ``results.json``; raise ValueError naming the problem, or return the run and the
+    problems with single eval sets (those sets are dropped, the rest of the file is used)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON ({err.msg} at line {err.lineno})") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"cannot be read ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"top level is a {type(data).__name__}, not an object")
+    if data.get("format", 1) != 1:
+        raise ValueError(f"unsupported format {data.get('format')!r} (this report reads format 1)")
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise ValueError("missing key(s) " + ", ".join(f"'{k}'" for k in missing))
+    task, method = _nonempty_str(data, "task"), _nonempty_str(data, "method")
+    seed = data["seed"]  # null when the run did not seed (no seed_everything): an "unset" seed
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise ValueError(f"'seed' must be an integer or null, got {seed!r}")
+    primary = data.get("primary_metric") or DEFAULT_PRIMARY.get(task)
+    if not isinstance(primary, str):
+        raise ValueError(f"no 'primary_metric' and no default for task {task!r}")
+    metrics = data["metrics"]
+    if not isinstance(metrics, dict) or not metrics:
+        raise ValueError("'metrics' must be a non-empty object")
+    scores, problems = [], []
+    for name, m in metrics.items():
+        lang = m.get("lang") if isinstance(m, dict) else None
+        if not isinstance(lang, str) or not lang:
+            problems.append(f"'{name}' (no 'lang')")
+            continue
+        if not _is_number(m.get(primary)):
+            problems.append(f"'{name}' (no numeric '{primary}')")
+            continue
+        n = m.get("n")
+        n = n if isinstance(n, int) and not isinstance(n, bool) else None
+        nums = {k: float(v) for k, v in m.items() if k not in ("lang", "n") and _is_number(v)}
+        scores.append(Score(name, lang.lower(), n, float(m[primary]), nums))
+    if not scores:
+        raise ValueError("no usable evaluation set: " + ", ".join(problems))
+    tq = {}
+    raw_tq = data.get("translation_quality")
+    for lang, q in (raw_tq if isinstance(raw_tq, dict) else {}).items():
+        if isinstance(q, dict):
+            tq[lang.lower()] = {k: float(q[k]) for k in ("bleu", "chrf") if _is_number(q.get(k))}
+    stage, model, step = data.get("stage"), data.get("model"), data.get("step")
+    settings = data.get("settings")
+    run = Run(
+        path=path,
+        run_dir=str(data.get("run_dir") or path.parent),
+        mtime=path.stat().st_mtime,
+        stage=stage if isinstance(stage, str) else None,
+        task=task,
+        method=method,
+        model=model if isinstance(model, str) else None,
+        seed=seed,
+        step=step if isinstance(step, int) and not isinstance(step, bool) else None,
+        primary_metric=primary,
+        scores=scores,
+        translation_quality={k: v for k, v in tq.items() if v},
+        settings=settings if isinstance(settings, dict) else {},
+    )
+    return run, problems
