@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -48,6 +49,25 @@ class SelfTTCLI(LightningCLI):
         parser.add_lightning_class_args(GenerationEvaluation, "evaluation")
         parser.add_lightning_class_args(AdapterExport, "adapter_export")
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
+
+
+    def after_fit(self) -> None:
+        """Say where the run's outputs are."""
+        run_dir = Path(self.trainer.log_dir or self.trainer.default_root_dir)  # a collective: every rank
+        if not self.trainer.is_global_zero:
+            return
+        logs_root = run_dir.parent.parent if run_dir.name.startswith("version_") else run_dir
+        lines = [f"selftt: run finished: {run_dir}"]
+        for label, path in (
+            ("adapter (PEFT)", run_dir / "adapter"),
+            ("predictions", run_dir / "predictions"),
+            ("results", run_dir / "results.json"),
+            ("last checkpoint", run_dir / "checkpoints" / "last.ckpt"),
+        ):
+            if path.exists():
+                lines.append(f"  {label + ':':17} {path}")
+        lines.append(f"  TensorBoard:      tensorboard --logdir {logs_root}")
+        print("\n".join(lines), flush=True)
 
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | None:

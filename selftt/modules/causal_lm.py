@@ -24,6 +24,7 @@ from selftt.modules.loading import (
     resolve_quantization,
 )
 from selftt.modules.lora import LoraSettings, attach_lora
+from selftt.modules.packaged_models import resolve_model_path
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class SelfTTModule(LightningModule):
         lora.validate()
         generation.validate("model.generation")
         check_model_path(model_name_or_path)  # fail before any run directory is made
+        # pypi:// models are converted here, once, before DDP starts the other ranks
+        self.model_path = resolve_model_path(model_name_or_path)
         if adapter_path is not None and not Path(adapter_path).expanduser().is_dir():
             raise ConfigError(
                 "model.adapter_path", f"'{adapter_path}' is not a folder holding a PEFT adapter"

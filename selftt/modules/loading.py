@@ -11,6 +11,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
 from selftt.errors import ConfigError
+from selftt.modules.packaged_models import is_packaged, packaged_spec, resolve_model_path
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ def check_model_path(name_or_path: str, key: str = "model.model_name_or_path") -
     """
     if not name_or_path:
         raise ConfigError(key, "is empty; expected a Hugging Face model id or a local folder")
+    if is_packaged(name_or_path):
+        packaged_spec(name_or_path, key)
+        return
     looks_local = name_or_path.startswith(_LOCAL_PREFIXES) or name_or_path.count("/") > 1
     if looks_local and not Path(name_or_path).expanduser().exists():
         raise ConfigError(key, f"model path '{name_or_path}' does not exist")
@@ -37,7 +41,9 @@ def load_tokenizer(name_or_path: str, trust_remote_code: bool = False, key: str 
     """The model's tokenizer, with a pad token (the EOS token when it has none)."""
     check_model_path(name_or_path, key)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(
+            resolve_model_path(name_or_path, key), trust_remote_code=trust_remote_code
+        )
     except (OSError, ValueError) as err:
         raise ConfigError(key, f"could not load a tokenizer from '{name_or_path}': {err}") from err
     if tokenizer.pad_token is None:
@@ -133,7 +139,7 @@ def load_causal_lm(
         )
         kwargs["device_map"] = {"": device}
     try:
-        model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path, key), **kwargs)
     except (OSError, ValueError) as err:
         raise ConfigError(key, f"could not load a causal LM from '{name_or_path}': {err}") from err
     if quantization == "4bit":

@@ -83,21 +83,23 @@ class SelfTranslator:
         split = [text.split("\n") for text in texts]
         for t, lines in enumerate(split):
             units += [(t, i, line.strip()) for i, line in enumerate(lines) if line.strip()]
-        prompts = [self.prompt.build(line, shots, src_lang, tgt_lang) for _, _, line in units]
+        unique = list(dict.fromkeys(line for _, _, line in units))  # a shared QA context: translated once
+        prompts = [self.prompt.build(line, shots, src_lang, tgt_lang) for line in unique]
         tokenizer = module.tokenizer
         budgets = [
             math.ceil(self.max_new_tokens_ratio * len(tokenizer(line, add_special_tokens=False)["input_ids"]))
             + self.max_new_tokens_extra
-            for _, _, line in units
+            for line in unique
         ]
         generator = BatchedGenerator(module.model, tokenizer, self.generation)
         with _adapter_disabled(module.model):
             # one line in, one line out: a newline ends the translation, as do the prompt's stop strings
             stop = ["\n", *self.prompt.stop_strings(src_lang)]
             outputs = generator.generate(prompts, stop=stop, max_new_tokens=budgets)
+        by_line = {line: out.strip() for line, out in zip(unique, outputs, strict=True)}
         translated = [[""] * len(lines) for lines in split]
-        for (t, i, _), out in zip(units, outputs, strict=True):
-            translated[t][i] = out.strip()
+        for t, i, line in units:
+            translated[t][i] = by_line[line]
         return ["\n".join(lines) for lines in translated]
 
     # ------------------------------------------------------------------ example level
@@ -163,7 +165,11 @@ class SelfTranslator:
             "src_lang": src_lang,
             "tgt_lang": tgt_lang,
             "fields": list(self.fields),
-            "model": model_identity(module.model_name_or_path, module.model, module.resolved_quantization),
+            "model": model_identity(
+                getattr(module, "model_path", module.model_name_or_path),
+                module.model,
+                module.resolved_quantization,
+            ),
             "prompt": self.prompt.fingerprint(shots, src_lang, tgt_lang),
             "decoding": {
                 **decoding,

@@ -115,3 +115,25 @@ def test_only_the_chosen_fields_are_translated(tmp_path, module, examples):
     source, translated = outcome.pairs[0]
     assert translated["answer"] == source["answer"]
     assert set(outcome.records[0]["translation"]) == {"question"}
+
+
+def test_a_text_shared_by_several_examples_is_translated_once(tmp_path, module, monkeypatch):
+    from selftt.modules.generation import BatchedGenerator
+
+    seen: list[str] = []
+    original = BatchedGenerator.generate
+
+    def counting(self, prompts, **kwargs):
+        seen.extend(prompts)
+        return original(self, prompts, **kwargs)
+
+    monkeypatch.setattr(BatchedGenerator, "generate", counting)
+    out = _translator(tmp_path).translate_texts(
+        module,
+        ["Same context.", "Same context.\nOther line."],
+        "en",
+        "de",
+        [("Hello.", "Hallo."), ("Yes.", "Ja.")],
+    )
+    assert len(seen) == 2
+    assert out[0] == out[1].split("\n")[0]
