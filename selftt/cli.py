@@ -91,6 +91,10 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
             auto_configure_optimizers=False,
             args=args,
             run=run,
+            parser_kwargs={
+                "description": "Self-Translate-Train with Lightning. Besides the subcommands below: "
+                "'python -m selftt report --help' (tables and plots from finished runs)."
+            },
         )
     except SelfTTError as err:
         rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK")

@@ -1,0 +1,437 @@
+"""selftt ``fit`` vs the usual Hugging Face path (transformers ``Trainer`` + a peft LoRA model).
+
+Both train the same model on the same encoded examples (the demo QA training set, tokenized by
+selftt's ``SelfTTDataModule.setup("fit")``), with the same LoRA (r=16, alpha=32, dropout 0,
+all-linear), the same optimizer (torch AdamW, lr 3e-4, no weight decay, constant learning rate,
+no gradient clipping), batch size 8 and the same number of steps, in float32 on CPU, without
+evaluation, checkpoints, loggers or progress bars. The batches differ by design: selftt groups
+examples of similar length (its ``LengthGroupedSampler``); the HF Trainer's default samples at
+random (``train_sampling_strategy='random'``, "the usual path"); an extra row runs it with
+``group_by_length``. Each path runs alone in a fresh subprocess of this script, so that its peak
+RSS (``resource.getrusage``) is its own. Run::
+
+    python benchmarks/training.py                        # Gemma 3 270M, 20 steps
+    python benchmarks/training.py --model tests/assets/tiny-llama --steps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+NAME = "training"
+PATHS = {
+    "selftt": "selftt fit (Lightning, length-grouped batches)",
+    "hf": "HF Trainer + peft (default random sampler)",
+    "hf_grouped": "HF Trainer + peft, group_by_length",
+}
+LAST_STEPS_FOR_LOSS = 5
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="pypi://gemma3-270m", help="pypi:// name, HF id or local folder")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--max-length", type=int, default=512, help="data.max_length (demo: 512)")
+    p.add_argument("--data", default=str(_common.REPO / "selftt/assets/demo/qa_train_en.json"))
+    p.add_argument("--no-grouped", action="store_true", help="skip the extra HF group_by_length row")
+    p.add_argument("--threads", type=int, default=_common.DEFAULT_THREADS, help="OMP_NUM_THREADS")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timeout", type=int, default=3600, help="seconds allowed per path")
+    p.add_argument("--out", type=Path, default=_common.DEFAULT_OUT, help="folder for the JSON + Markdown")
+    # internal: run one path in this (fresh) process
+    p.add_argument("--child", choices=sorted(PATHS), help=argparse.SUPPRESS)
+    p.add_argument("--encoded", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--child-result", type=Path, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------- measuring
+def rss_mb() -> tuple[float, float]:
+    """(current RSS, RSS high-water mark) of this process in MiB."""
+    now = peak = 0.0
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                now = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return now, peak
+
+
+class StepLog:
+    """Tokens, loss and end time of every optimizer step (filled by the framework hooks)."""
+
+    def __init__(self) -> None:
+        self.tokens: list[int] = []
+        self.slots: list[int] = []
+        self.losses: list[float] = []
+        self.ends: list[float] = []
+
+    def batch(self, attention_mask) -> None:
+        self.tokens.append(int(attention_mask.sum()))
+        self.slots.append(int(attention_mask.numel()))
+
+    def summary(self, start: float, wall: float) -> dict:
+        n = len(self.ends)
+        steady_s = self.ends[-1] - self.ends[0] if n > 1 else float("nan")
+        last = self.losses[-LAST_STEPS_FOR_LOSS:]
+        return {
+            "steps": n,
+            "train_wall_s": wall,
+            "first_step_s": self.ends[0] - start if n else float("nan"),
+            "nonpad_tokens": sum(self.tokens),
+            "padded_tokens": sum(self.slots),
+            "padding_fraction": 1 - sum(self.tokens) / max(1, sum(self.slots)),
+            "tokens_per_s": sum(self.tokens) / wall,
+            "steady_tokens_per_s": sum(self.tokens[1:]) / steady_s if n > 1 else float("nan"),
+            "final_loss": sum(last) / len(last) if last else float("nan"),
+            "step_losses": self.losses,
+            "step_tokens": self.tokens,
+        }
+
+
+# ---------------------------------------------------------------------------- the paths (children)
+def child_selftt(args, encoded: dict) -> dict:
+    import torch
+    from lightning.pytorch import Callback, seed_everything
+
+    from selftt.datamodules import DataComponent, SelfTTDataModule
+    from selftt.modules.causal_lm import SelfTTModule
+    from selftt.modules.lora import LoraSettings
+    from selftt.trainer import SelfTTTrainer
+
+    log = StepLog()
+
+    class Record(Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            log.batch(batch["attention_mask"])
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            log.losses.append(float(outputs["loss"]))
+            log.ends.append(time.perf_counter())
+
+    lr = args.lr
+    seed_everything(args.seed, verbose=False)
+    module = SelfTTModule(
+        model_name_or_path=args.model,
+        quantization="none",
+        dtype="float32",
+        lora=LoraSettings(r=16, alpha=32, dropout=0.0, target_modules="all-linear"),
+        optimizer=lambda params: torch.optim.AdamW(params, lr=lr, weight_decay=0.0),
+    )
+    datamodule = SelfTTDataModule(
+        task="qa",
+        components=[DataComponent(name="src", path=args.data, lang="en")],
+        tokenizer=args.model,
+        max_length=args.max_length,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
+    module.configure_model()  # load the model before timing (fit would do it otherwise)
+    trainer = SelfTTTrainer(
+        accelerator="cpu",
+        devices=1,
+        precision="32-true",
+        max_steps=args.steps,
+        max_epochs=-1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+        callbacks=[Record()],
+    )
+    rss_before, hwm_before = rss_mb()
+    start = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule)
+    wall = time.perf_counter() - start
+    same = [(d["input_ids"], d["labels"]) for d in datamodule.train_data] == [
+        (d["input_ids"], d["labels"]) for d in encoded["train"]
+    ]
+    return {
+        **log.summary(start, wall),
+        "rss_before_train_mb": rss_before,
+        "peak_before_train_mb": hwm_before,
+        "same_data_as_hf": same,
+        "trainable_params": sum(p.numel() for p in module.parameters() if p.requires_grad),
+        "optimizer": f"torch.optim.AdamW (lr {lr:g}, weight_decay 0), constant lr, no clipping",
+    }
+
+
+def child_hf(args, encoded: dict, grouped: bool) -> dict:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, Trainer, TrainerCallback, TrainingArguments
+
+    from selftt.datamodules.tokenization import PadCollator  # a plain module: no Lightning import
+
+    log = StepLog()
+
+    class RecordingTrainer(Trainer):
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            log.batch(inputs["attention_mask"])
+            loss = super().training_step(model, inputs, num_items_in_batch)
+            log.losses.append(float(loss))
+            return loss
+
+    class StepEnd(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            log.ends.append(time.perf_counter())
+
+    torch.manual_seed(args.seed)
+    model = AutoModelForCausalLM.from_pretrained(encoded["model_path"], dtype=torch.float32)
+    model = get_peft_model(
+        model,
+        LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM"),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        training_args = TrainingArguments(
+            output_dir=tmp,
+            max_steps=args.steps,
+            per_device_train_batch_size=args.batch_size,
+            learning_rate=args.lr,
+            weight_decay=0.0,
+            optim="adamw_torch",
+            lr_scheduler_type="constant",
+            warmup_steps=0,
+            max_grad_norm=0.0,
+            use_cpu=True,
+            bf16=False,
+            fp16=False,
+            report_to="none",
+            disable_tqdm=True,
+            save_strategy="no",
+            eval_strategy="no",
+            logging_strategy="no",
+            dataloader_num_workers=0,
+            dataloader_pin_memory=False,
+            remove_unused_columns=False,
+            train_sampling_strategy="group_by_length" if grouped else "random",
+            seed=args.seed,
+        )
+        trainer = RecordingTrainer(
+            model=model,
+            args=training_args,
+            train_dataset=encoded["train"],
+            data_collator=PadCollator(encoded["pad_token_id"]),
+            callbacks=[StepEnd()],
+        )
+        rss_before, hwm_before = rss_mb()
+        start = time.perf_counter()
+        trainer.train()
+        wall = time.perf_counter() - start
+    return {
+        **log.summary(start, wall),
+        "rss_before_train_mb": rss_before,
+        "peak_before_train_mb": hwm_before,
+        "same_data_as_hf": True,
+        "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "optimizer": f"{training_args.optim} (lr {args.lr:g}, weight_decay 0), constant lr, no clipping",
+        "lightning_imported": "lightning" in sys.modules,
+    }
+
+
+def run_child(args) -> None:
+    _common.set_threads(args.threads)
+    warnings.filterwarnings("ignore")
+    encoded = json.loads(args.encoded.read_text(encoding="utf-8"))
+    if args.child == "selftt":
+        result = child_selftt(args, encoded)
+    else:
+        result = child_hf(args, encoded, grouped=args.child == "hf_grouped")
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    args.child_result.write_text(json.dumps(result), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------- parent
+def encode_data(args) -> dict:
+    """The training examples as selftt encodes them (the same list goes to every path)."""
+    from selftt.datamodules import DataComponent, SelfTTDataModule
+    from selftt.modules.packaged_models import resolve_model_path
+
+    datamodule = SelfTTDataModule(
+        task="qa",
+        components=[DataComponent(name="src", path=args.data, lang="en")],
+        tokenizer=args.model,
+        max_length=args.max_length,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
+    datamodule.setup("fit")
+    train = [{"input_ids": d["input_ids"], "labels": d["labels"]} for d in datamodule.train_data]
+    return {
+        "model_path": resolve_model_path(args.model),
+        "pad_token_id": datamodule.tokenizer.pad_token_id,
+        "prompt_style": datamodule.formatter.style,
+        "train": train,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    if args.child:
+        run_child(args)
+        return {}
+    _common.set_threads(args.threads)
+    import lightning
+
+    env = {**_common.environment(args.threads), "lightning": lightning.__version__}
+    encoded = encode_data(args)
+    lengths = [len(d["input_ids"]) for d in encoded["train"]]
+    print(
+        f"{len(lengths)} training examples of {min(lengths)}-{max(lengths)} tokens; {args.steps} steps of "
+        f"batch size {args.batch_size}; threads {args.threads}",
+        flush=True,
+    )
+    paths = [p for p in PATHS if not (p == "hf_grouped" and args.no_grouped)]
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        data_file = Path(tmp) / "encoded.json"
+        data_file.write_text(json.dumps(encoded), encoding="utf-8")
+        for path in paths:
+            result_file = Path(tmp) / f"{path}.json"
+            forward = sys.argv[1:] if argv is None else argv
+            cmd = [sys.executable, str(Path(__file__).resolve()), *forward]
+            cmd += ["--child", path, "--encoded", str(data_file), "--child-result", str(result_file)]
+            print(f"  running {PATHS[path]} ...", flush=True)
+            start = time.perf_counter()
+            proc = subprocess.run(
+                cmd, timeout=args.timeout, env={**os.environ}, capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+                raise SystemExit(f"the {path} path failed (exit {proc.returncode})")
+            results[path] = {"label": PATHS[path], **json.loads(result_file.read_text(encoding="utf-8"))}
+            r = results[path]
+            print(
+                f"    {r['tokens_per_s']:.1f} tokens/s, peak RSS {r['peak_rss_mb']:.0f} MiB, final loss "
+                f"{r['final_loss']:.4f} (process {time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
+
+    base = results["selftt"]
+    for r in results.values():
+        r["speed_ratio_selftt_over_this"] = base["tokens_per_s"] / r["tokens_per_s"]
+        r["steady_speed_ratio_selftt_over_this"] = base["steady_tokens_per_s"] / r["steady_tokens_per_s"]
+        r["memory_ratio_selftt_over_this"] = base["peak_rss_mb"] / r["peak_rss_mb"]
+    hf = results["hf"]
+    speed = base["tokens_per_s"] / hf["tokens_per_s"]
+    memory = base["peak_rss_mb"] / hf["peak_rss_mb"]
+    targets = {
+        "speed_selftt_over_hf": {"target": ">= 1.0", "measured": speed, "pass": speed >= 1.0},
+        "peak_memory_selftt_over_hf": {"target": "<= 1.0", "measured": memory, "pass": memory <= 1.0},
+    }
+    result = {
+        "benchmark": NAME,
+        "environment": env,
+        "settings": {
+            "model": args.model,
+            "model_path": encoded["model_path"],
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "weight_decay": 0.0,
+            "lora": {"r": 16, "alpha": 32, "dropout": 0.0, "target_modules": "all-linear"},
+            "dtype": "float32",
+            "device": "cpu",
+            "max_length": args.max_length,
+            "prompt_style": encoded["prompt_style"],
+            "num_examples": len(lengths),
+            "example_tokens": {"min": min(lengths), "max": max(lengths), "mean": sum(lengths) / len(lengths)},
+            "seed": args.seed,
+            "final_loss": f"mean of the last {LAST_STEPS_FOR_LOSS} steps",
+        },
+        "paths": results,
+        "targets": targets,
+    }
+    markdown = report(result)
+    json_path, md_path = _common.save(args.out, NAME, result, markdown)
+    print("\n".join(markdown[2:]))
+    print(f"\nwrote {json_path} and {md_path}")
+    return result
+
+
+def report(result: dict) -> list[str]:
+    st, paths, t = result["settings"], result["paths"], result["targets"]
+    rows = [
+        [
+            r["label"],
+            r["steps"],
+            r["nonpad_tokens"],
+            f"{100 * r['padding_fraction']:.0f}%",
+            f"{r['train_wall_s']:.1f}",
+            f"{r['tokens_per_s']:.1f}",
+            f"{r['steady_tokens_per_s']:.1f}",
+            f"{r['peak_rss_mb']:.0f}",
+            f"{r['final_loss']:.4f}",
+            f"{r['speed_ratio_selftt_over_this']:.2f}",
+            f"{r['memory_ratio_selftt_over_this']:.2f}",
+        ]
+        for r in paths.values()
+    ]
+    ex = st["example_tokens"]
+    lines = [
+        "# Training benchmark",
+        "",
+        *_common.environment_markdown(result["environment"]),
+        f"- model: `{st['model']}` ({st['dtype']}, {st['device']}), LoRA r={st['lora']['r']} "
+        f"alpha={st['lora']['alpha']} dropout={st['lora']['dropout']} {st['lora']['target_modules']}",
+        f"- data: demo QA training set, {st['num_examples']} examples encoded by selftt "
+        f"({st['prompt_style']} prompts, {ex['min']}-{ex['max']} tokens, mean {ex['mean']:.0f}), "
+        "the same list for every path",
+        f"- {st['steps']} steps of batch size {st['batch_size']}, AdamW lr {st['lr']:g}, no weight decay, "
+        "constant lr, no clipping; no evaluation, checkpoints, loggers or progress bars",
+        "- each path in its own fresh subprocess; peak RSS = `ru_maxrss` of that process (model load included)",
+        f"- final loss: {st['final_loss']} (batches differ between paths, so losses differ a little)",
+        "",
+        *_common.table(
+            [
+                "path",
+                "steps",
+                "non-pad tokens",
+                "padding",
+                "train wall s",
+                "tokens/s",
+                "tokens/s after step 1",
+                "peak RSS MiB",
+                "final loss",
+                "speed selftt/this",
+                "memory selftt/this",
+            ],
+            rows,
+        ),
+        "",
+        "Targets (selftt vs the usual HF path, default sampler):",
+        "",
+    ]
+    s = t["speed_selftt_over_hf"]
+    m = t["peak_memory_selftt_over_hf"]
+    miss_s = "" if s["pass"] else f" (selftt {100 * (1 - s['measured']):.1f}% slower)"
+    miss_m = "" if m["pass"] else f" (selftt uses {100 * (m['measured'] - 1):.1f}% more)"
+    lines += [
+        f"- speed (non-pad tokens/s) selftt/HF = {s['measured']:.2f}, target >= 1.0: "
+        f"{_common.verdict(s['pass'])}{miss_s}",
+        f"- peak memory selftt/HF = {m['measured']:.2f}, target <= 1.0: {_common.verdict(m['pass'])}{miss_m}",
+    ]
+    return lines
+
+
+if __name__ == "__main__":
+    main()
