@@ -59,12 +59,14 @@ def environment(threads: int) -> dict:
         "peft": peft.__version__,
         "omp_num_threads": threads,
         "torch_num_threads": torch.get_num_threads(),
+        "malloc_env": {k: v for k, v in os.environ.items() if k.startswith(("MALLOC_", "LD_PRELOAD"))},
     }
 
 
 def environment_markdown(env: dict) -> list[str]:
+    malloc = " ".join(f"{k}={v}" for k, v in env.get("malloc_env", {}).items())
     return [
-        f"- command: `{env['command']}`",
+        f"- command: `{malloc + ' ' if malloc else ''}{env['command']}`",
         f"- date: {env['date_utc']}",
         f"- machine: {env['nproc']} CPUs (`nproc`), {env['cpu_model']}",
         f"- threads: OMP_NUM_THREADS={env['omp_num_threads']} (torch uses {env['torch_num_threads']})",

@@ -51,6 +51,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=1, help="time each method this often, keep the fastest")
     p.add_argument("--threads", type=int, default=_common.DEFAULT_THREADS, help="OMP_NUM_THREADS")
     p.add_argument("--seed", type=int, default=0, help="shuffles the texts")
+    p.add_argument(
+        "--no-breakdown",
+        action="store_true",
+        help="skip timing the prompt forward passes (prefill) of each method's batches alone",
+    )
     p.add_argument("--out", type=Path, default=_common.DEFAULT_OUT, help="folder for the JSON + Markdown")
     return p.parse_args(argv)
 
@@ -199,6 +204,32 @@ def run_hf_batched(
     return texts, new_ids, {"wall_s": wall, "batch_sizes": sizes, "prompt_slots": slots}
 
 
+def prefill_seconds(model, tokenizer, prompts: list[str], batches: list[list[int]]) -> float:
+    """Time of the prompt forward passes alone (left padded, KV cache, last logits), batch by batch."""
+    import torch
+
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    try:
+        start = time.perf_counter()
+        with torch.no_grad():
+            for batch in batches:
+                enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True)
+                model(**enc, use_cache=True, logits_to_keep=1)
+        return time.perf_counter() - start
+    finally:
+        tokenizer.padding_side = side
+
+
+def shared_prefix_tokens(tokenizer, prompts: list[str]) -> int:
+    """Length of the token prefix all prompts share (the few-shot examples)."""
+    ids = [tokenizer(p)["input_ids"] for p in prompts]
+    n = 0
+    while all(len(x) > n and x[n] == ids[0][n] for x in ids):
+        n += 1
+    return n
+
+
 def warm_up(model, tokenizer, prompts) -> None:
     """One short per-example and one short batched call (kernels, allocator, stop-string tables)."""
     import torch
@@ -257,6 +288,18 @@ def main(argv: list[str] | None = None) -> dict:
             if key not in results or info["wall_s"] < results[key]["wall_s"]:
                 results[key] = {"label": label, "texts": texts, "new_ids": new_ids, **info}
 
+    if not args.no_breakdown:
+        n = len(prompts)
+        batches = {
+            "selftt": plan,
+            "per_example": [[i] for i in range(n)],
+            "hf_batched": [list(range(b, min(n, b + baseline_bs))) for b in range(0, n, baseline_bs)],
+        }
+        for key, r in results.items():
+            r["prefill_s"] = prefill_seconds(model, tokenizer, prompts, batches[key])
+            r["decode_s"] = r["wall_s"] - r["prefill_s"]
+            print(f"  prefill alone, {methods[key][0]}: {r['prefill_s']:.2f} s", flush=True)
+
     reference = results["per_example"]["texts"]
     for r in results.values():
         counted = [count_new_tokens(ids, tokenizer.eos_token_id, tokenizer) for ids in r.pop("new_ids")]
@@ -306,6 +349,7 @@ def main(argv: list[str] | None = None) -> dict:
             "min": min(prompt_lengths),
             "max": max(prompt_lengths),
             "mean": statistics.mean(prompt_lengths),
+            "shared_prefix": shared_prefix_tokens(tokenizer, prompts),
         },
         "methods": {k: {kk: vv for kk, vv in v.items() if kk != "texts"} for k, v in results.items()},
         "targets": targets,
@@ -324,14 +368,17 @@ def main(argv: list[str] | None = None) -> dict:
 def report(result: dict) -> list[str]:
     st, m, t = result["settings"], result["methods"], result["targets"]
     pt = result["prompt_tokens"]
+    breakdown = all("prefill_s" in r for r in m.values())
     rows = []
     for r in m.values():
+        split = [f"{r['prefill_s']:.2f}", f"{r['decode_s']:.2f}"] if breakdown else []
         rows.append(
             [
                 r["label"],
                 r["num_batches"],
                 r["prompt_slots"],
                 f"{r['wall_s']:.2f}",
+                *split,
                 r["generated_tokens"],
                 f"{r['tokens_per_s']:.1f}",
                 f"{r['speedup_vs_per_example']:.2f}x",
@@ -345,10 +392,12 @@ def report(result: dict) -> list[str]:
         *_common.environment_markdown(result["environment"]),
         f"- model: `{st['model']}` ({st['dtype']}, {st['device']})",
         f"- prompts: {st['num_prompts']} few-shot en->de translation prompts ({st['n_shots']} shots) for the "
-        f"demo QA contexts/questions, {pt['min']}-{pt['max']} tokens (mean {pt['mean']:.0f}); greedy, "
+        f"demo QA contexts/questions, {pt['min']}-{pt['max']} tokens (mean {pt['mean']:.0f}, "
+        f"the first {pt['shared_prefix']} shared by all); greedy, "
         f"max_new_tokens={st['max_new_tokens']}, stop at newline",
         f"- selftt: max_batch_tokens={st['max_batch_tokens']}, max_batch_size={st['max_batch_size']} "
-        f"(batches: {m['selftt']['batch_sizes']}); HF batched baseline: batch size {st['baseline_batch_size']}",
+        f"(batches: {m['selftt']['batch_sizes']}); "
+        f"HF batched baseline: batch size {st['baseline_batch_size']}",
         f"- fastest of {st['repeats']} run(s) per method, after one warm-up",
         "",
         *_common.table(
@@ -357,6 +406,7 @@ def report(result: dict) -> list[str]:
                 "batches",
                 "prompt slots (incl. padding)",
                 "wall s",
+                *(["prefill s", "rest (decode) s"] if breakdown else []),
                 "generated tokens",
                 "tokens/s",
                 "vs per-example",
@@ -366,6 +416,16 @@ def report(result: dict) -> list[str]:
             rows,
         ),
         "",
+        *(
+            [
+                "prefill s: the prompt forward passes of the same batches timed alone (left padded, "
+                "KV cache, last logits); rest = wall - prefill: the token-by-token decoding and its "
+                "overhead.",
+                "",
+            ]
+            if breakdown
+            else []
+        ),
         "Targets:",
         "",
     ]

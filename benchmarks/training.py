@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-grouped", action="store_true", help="skip the extra HF group_by_length row")
     p.add_argument("--threads", type=int, default=_common.DEFAULT_THREADS, help="OMP_NUM_THREADS")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=1, help="run every path this often (round robin); medians")
     p.add_argument("--timeout", type=int, default=3600, help="seconds allowed per path")
     p.add_argument("--out", type=Path, default=_common.DEFAULT_OUT, help="folder for the JSON + Markdown")
     # internal: run one path in this (fresh) process
@@ -80,12 +82,21 @@ class StepLog:
     def __init__(self) -> None:
         self.tokens: list[int] = []
         self.slots: list[int] = []
+        self.shapes: list[list[int]] = []
         self.losses: list[float] = []
         self.ends: list[float] = []
+        self.hwm: list[float] = []
+
+    def step_end(self, loss: float | None = None) -> None:
+        if loss is not None:
+            self.losses.append(loss)
+        self.ends.append(time.perf_counter())
+        self.hwm.append(rss_mb()[1])
 
     def batch(self, attention_mask) -> None:
         self.tokens.append(int(attention_mask.sum()))
         self.slots.append(int(attention_mask.numel()))
+        self.shapes.append(list(attention_mask.shape))
 
     def summary(self, start: float, wall: float) -> dict:
         n = len(self.ends)
@@ -103,6 +114,9 @@ class StepLog:
             "final_loss": sum(last) / len(last) if last else float("nan"),
             "step_losses": self.losses,
             "step_tokens": self.tokens,
+            "step_shapes": self.shapes,
+            "step_seconds": [b - a for a, b in zip([start, *self.ends[:-1]], self.ends, strict=True)],
+            "step_peak_rss_mb": self.hwm,
         }
 
 
@@ -123,8 +137,7 @@ def child_selftt(args, encoded: dict) -> dict:
             log.batch(batch["attention_mask"])
 
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-            log.losses.append(float(outputs["loss"]))
-            log.ends.append(time.perf_counter())
+            log.step_end(float(outputs["loss"]))
 
     lr = args.lr
     seed_everything(args.seed, verbose=False)
@@ -175,10 +188,26 @@ def child_selftt(args, encoded: dict) -> dict:
     }
 
 
+def drop_gguf_quantization_config(config) -> bool:
+    """Forget a ``quantization_config`` of method GGUF that a converted folder kept in its config.
+
+    ``pypi://`` models are dequantized to float32 safetensors, but their config.json still names
+    the GGUF they came from; transformers then attaches a GGUF quantizer (the layers are plain
+    float32 ``nn.Linear``) and the HF ``Trainer`` refuses to train "a GGUF-quantized model".
+    Loading without it gives the same weights and modules.
+    """
+    quant = getattr(config, "quantization_config", None)
+    method = quant.get("quant_method") if isinstance(quant, dict) else getattr(quant, "quant_method", None)
+    if str(getattr(method, "value", method)).lower() != "gguf":
+        return False
+    del config.quantization_config
+    return True
+
+
 def child_hf(args, encoded: dict, grouped: bool) -> dict:
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, Trainer, TrainerCallback, TrainingArguments
+    from transformers import AutoConfig, AutoModelForCausalLM, Trainer, TrainerCallback, TrainingArguments
 
     from selftt.datamodules.tokenization import PadCollator  # a plain module: no Lightning import
 
@@ -193,10 +222,12 @@ def child_hf(args, encoded: dict, grouped: bool) -> dict:
 
     class StepEnd(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
-            log.ends.append(time.perf_counter())
+            log.step_end()
 
+    config = AutoConfig.from_pretrained(encoded["model_path"])
+    dropped_gguf_config = drop_gguf_quantization_config(config)
     torch.manual_seed(args.seed)
-    model = AutoModelForCausalLM.from_pretrained(encoded["model_path"], dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(encoded["model_path"], config=config, dtype=torch.float32)
     model = get_peft_model(
         model,
         LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM"),
@@ -245,6 +276,7 @@ def child_hf(args, encoded: dict, grouped: bool) -> dict:
         "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "optimizer": f"{training_args.optim} (lr {args.lr:g}, weight_decay 0), constant lr, no clipping",
         "lightning_imported": "lightning" in sys.modules,
+        "dropped_gguf_quantization_config": dropped_gguf_config,
     }
 
 
@@ -261,6 +293,43 @@ def run_child(args) -> None:
 
 
 # ---------------------------------------------------------------------------- parent
+def run_path(args, argv, path: str, data_file: Path, tmp: Path, repeat: int) -> dict:
+    """One path in a fresh subprocess of this script; its result."""
+    result_file = tmp / f"{path}-{repeat}.json"
+    forward = sys.argv[1:] if argv is None else argv
+    cmd = [sys.executable, str(Path(__file__).resolve()), *forward]
+    cmd += ["--child", path, "--encoded", str(data_file), "--child-result", str(result_file)]
+    print(f"  [{repeat + 1}/{args.repeats}] running {PATHS[path]} ...", flush=True)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, timeout=args.timeout, env={**os.environ}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+        raise SystemExit(f"the {path} path failed (exit {proc.returncode})")
+    r = json.loads(result_file.read_text(encoding="utf-8"))
+    print(
+        f"    {r['tokens_per_s']:.1f} tokens/s, peak RSS {r['peak_rss_mb']:.0f} MiB, final loss "
+        f"{r['final_loss']:.4f} (process {time.perf_counter() - start:.0f} s)",
+        flush=True,
+    )
+    return r
+
+
+def summarize_runs(path: str, path_runs: list[dict]) -> dict:
+    """The median run's numbers (by tokens/s), the median peak RSS, and every run's headline numbers."""
+    ordered = sorted(path_runs, key=lambda r: r["tokens_per_s"])
+    result = {"label": PATHS[path], **ordered[(len(ordered) - 1) // 2]}
+    result["peak_rss_mb"] = statistics.median(r["peak_rss_mb"] for r in path_runs)
+    result["steady_tokens_per_s"] = statistics.median(r["steady_tokens_per_s"] for r in path_runs)
+    result["runs"] = [
+        {
+            k: r[k]
+            for k in ("tokens_per_s", "steady_tokens_per_s", "peak_rss_mb", "train_wall_s", "final_loss")
+        }
+        for r in path_runs
+    ]
+    return result
+
+
 def encode_data(args) -> dict:
     """The training examples as selftt encodes them (the same list goes to every path)."""
     from selftt.datamodules import DataComponent, SelfTTDataModule
@@ -301,30 +370,14 @@ def main(argv: list[str] | None = None) -> dict:
         flush=True,
     )
     paths = [p for p in PATHS if not (p == "hf_grouped" and args.no_grouped)]
-    results: dict[str, dict] = {}
+    runs: dict[str, list[dict]] = {path: [] for path in paths}
     with tempfile.TemporaryDirectory() as tmp:
         data_file = Path(tmp) / "encoded.json"
         data_file.write_text(json.dumps(encoded), encoding="utf-8")
-        for path in paths:
-            result_file = Path(tmp) / f"{path}.json"
-            forward = sys.argv[1:] if argv is None else argv
-            cmd = [sys.executable, str(Path(__file__).resolve()), *forward]
-            cmd += ["--child", path, "--encoded", str(data_file), "--child-result", str(result_file)]
-            print(f"  running {PATHS[path]} ...", flush=True)
-            start = time.perf_counter()
-            proc = subprocess.run(
-                cmd, timeout=args.timeout, env={**os.environ}, capture_output=True, text=True
-            )
-            if proc.returncode != 0:
-                sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
-                raise SystemExit(f"the {path} path failed (exit {proc.returncode})")
-            results[path] = {"label": PATHS[path], **json.loads(result_file.read_text(encoding="utf-8"))}
-            r = results[path]
-            print(
-                f"    {r['tokens_per_s']:.1f} tokens/s, peak RSS {r['peak_rss_mb']:.0f} MiB, final loss "
-                f"{r['final_loss']:.4f} (process {time.perf_counter() - start:.0f} s)",
-                flush=True,
-            )
+        for repeat in range(args.repeats):  # round robin: slow drifts of the machine hit every path
+            for path in paths:
+                runs[path].append(run_path(args, argv, path, data_file, Path(tmp), repeat))
+    results = {path: summarize_runs(path, path_runs) for path, path_runs in runs.items()}
 
     base = results["selftt"]
     for r in results.values():
@@ -356,6 +409,7 @@ def main(argv: list[str] | None = None) -> dict:
             "num_examples": len(lengths),
             "example_tokens": {"min": min(lengths), "max": max(lengths), "mean": sum(lengths) / len(lengths)},
             "seed": args.seed,
+            "repeats": args.repeats,
             "final_loss": f"mean of the last {LAST_STEPS_FOR_LOSS} steps",
         },
         "paths": results,
@@ -398,7 +452,9 @@ def report(result: dict) -> list[str]:
         "the same list for every path",
         f"- {st['steps']} steps of batch size {st['batch_size']}, AdamW lr {st['lr']:g}, no weight decay, "
         "constant lr, no clipping; no evaluation, checkpoints, loggers or progress bars",
-        "- each path in its own fresh subprocess; peak RSS = `ru_maxrss` of that process (model load included)",
+        f"- {st['repeats']} run(s) per path, round robin; the median run's tokens/s and the median peak RSS",
+        "- each path in its own fresh subprocess; peak RSS = `ru_maxrss` of that process "
+        "(model load included)",
         f"- final loss: {st['final_loss']} (batches differ between paths, so losses differ a little)",
         "",
         *_common.table(
