@@ -1,12 +1,78 @@
-"""The Lightning Trainer with selftt's extra subcommand, ``translate``."""
+"""The Lightning Trainer with safe checkpoint files and selftt's extra subcommand, ``translate``."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from selftt.errors import DataError
+from selftt.utils.checkpoint_io import SafeCheckpointIO, load_weights_only
+
+_SPECIAL_CKPT_PATHS = ("last", "best", "hpc", "registry")
+
+
+def check_checkpoint(path: str | Path, model: LightningModule | None = None) -> dict[str, Any]:
+    """Read ``--ckpt_path`` before any model loads: it must exist, load with weights_only=True,
+    be a selftt checkpoint and, when ``model`` is given, match its base model and LoRA settings."""
+    checkpoint = load_weights_only(path)
+    meta = checkpoint.get("selftt")
+    if not isinstance(meta, dict) or "state_dict" not in checkpoint:
+        raise DataError(path, "not a selftt checkpoint (it has no 'selftt' section or no 'state_dict')")
+    lora = getattr(model, "lora", None)
+    if lora is not None and is_dataclass(lora) and meta.get("lora") not in (None, asdict(lora)):
+        raise DataError(
+            path,
+            f"written with LoRA settings {meta['lora']}, but model.lora is {asdict(lora)}; "
+            "use the same settings to resume",
+        )
+    base = getattr(model, "model_name_or_path", None)
+    if base is not None and meta.get("base_model") not in (None, base):
+        raise DataError(
+            path, f"written for base model '{meta['base_model']}', but model.model_name_or_path is '{base}'"
+        )
+    return checkpoint
+
+
+def is_checkpoint_file_path(ckpt_path: Any) -> bool:
+    """A local file path, not one of Lightning's names ('last', 'best', ...) or a remote URL."""
+    if not isinstance(ckpt_path, str | Path) or not str(ckpt_path):
+        return False
+    return str(ckpt_path) not in _SPECIAL_CKPT_PATHS and "://" not in str(ckpt_path)
 
 
 class SelfTTTrainer(Trainer):
-    """A Lightning ``Trainer`` that can also run the self-translation step alone."""
+    """A Lightning ``Trainer`` whose checkpoints are written atomically and read with
+    ``weights_only=True``, that checks ``ckpt_path`` before loading the model, and that can
+    run the self-translation step alone (``translate``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if type(self.strategy.checkpoint_io) is TorchCheckpointIO:  # not a user's own CheckpointIO
+            self.strategy.checkpoint_io = SafeCheckpointIO()
+
+    def _check_ckpt_path(self, ckpt_path: Any, model: LightningModule | None) -> None:
+        if is_checkpoint_file_path(ckpt_path):
+            check_checkpoint(ckpt_path, model)
+
+    def fit(self, model: LightningModule, *args: Any, ckpt_path: Any = None, **kwargs: Any) -> None:
+        self._check_ckpt_path(ckpt_path, model)
+        return super().fit(model, *args, ckpt_path=ckpt_path, **kwargs)
+
+    def validate(self, model: LightningModule | None = None, *args: Any, ckpt_path: Any = None, **kwargs: Any):
+        self._check_ckpt_path(ckpt_path, model)
+        return super().validate(model, *args, ckpt_path=ckpt_path, **kwargs)
+
+    def test(self, model: LightningModule | None = None, *args: Any, ckpt_path: Any = None, **kwargs: Any):
+        self._check_ckpt_path(ckpt_path, model)
+        return super().test(model, *args, ckpt_path=ckpt_path, **kwargs)
+
+    def predict(self, model: LightningModule | None = None, *args: Any, ckpt_path: Any = None, **kwargs: Any):
+        self._check_ckpt_path(ckpt_path, model)
+        return super().predict(model, *args, ckpt_path=ckpt_path, **kwargs)
 
     def translate(self, model: LightningModule, datamodule: LightningDataModule | None = None) -> None:
         """Translate whatever the cache lacks for the 'tgt'/'cs' components, filter it and write
