@@ -51,8 +51,8 @@ def split(out: Path, train_paragraphs: int, eval_paragraphs: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--train-paragraphs", type=int, default=30)
-    parser.add_argument("--eval-paragraphs", type=int, default=24)
+    parser.add_argument("--train-paragraphs", type=int, default=20)
+    parser.add_argument("--eval-paragraphs", type=int, default=12)
     parser.add_argument("--logs", default="logs/experiment")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
