@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -12,12 +13,14 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from selftt.callbacks.adapter_export import AdapterExport
 from selftt.callbacks.adapter_sync import AdapterSyncCheck
 from selftt.callbacks.evaluation import GenerationEvaluation
+from selftt.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from selftt.callbacks.prediction_writer import PredictionWriter
+from selftt.callbacks.rank_watchdog import RankWatchdog
 from selftt.callbacks.self_translate import SelfTranslateCallback
 from selftt.datamodules import SelfTTDataModule
 from selftt.errors import SelfTTError
 from selftt.modules import SelfTTModule
-from selftt.trainer import SelfTTTrainer
+from selftt.trainer import SelfTTTrainer, check_checkpoint, is_checkpoint_file_path
 
 TRAINER_DEFAULTS = {
     "logger": {
@@ -27,9 +30,29 @@ TRAINER_DEFAULTS = {
 }
 
 
+class SelfTTArgumentParser(LightningArgumentParser):
+    """Reports a bad command line or config as one line naming the key (not the whole usage)."""
+
+    def error(self, message: str, ex: Exception | None = None):
+        if not self.exit_on_error:  # jsonargparse probing alternatives: keep its behaviour
+            return super().error(message, ex)
+        sys.stderr.write(f"selftt: error: {one_line_parser_error(message)}\n")
+        self.exit(2)
+
+
+def one_line_parser_error(message: str, limit: int = 400) -> str:
+    """jsonargparse's (often multi-line) message as one line: ``config key 'a.b': ...``."""
+    text = " ".join(message.split())
+    text = re.sub(r'^Parser key "([^"]+)":', r"config key '\1':", text)
+    text = text.replace("Expected a <class '", "expected a '").replace("'>", "'")
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"{text} (see 'python -m selftt <subcommand> --help')"
+
+
 def _default_callbacks() -> list:
     """Always added by LightningCLI, besides those a config lists (fresh instances per run)."""
-    return [LearningRateMonitor(), AdapterSyncCheck()]
+    return [LearningRateMonitor(), AdapterSyncCheck(), StopOnNonFiniteLoss()]
 
 
 class SelfTTCLI(LightningCLI):
@@ -49,7 +72,24 @@ class SelfTTCLI(LightningCLI):
         parser.add_lightning_class_args(GenerationEvaluation, "evaluation")
         parser.add_lightning_class_args(AdapterExport, "adapter_export")
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
+        parser.add_lightning_class_args(RankWatchdog, "watchdog")
 
+
+    def _parse_ckpt_path(self) -> None:
+        """Check ``--ckpt_path`` (exists, weights-only, a selftt checkpoint, the config's LoRA
+        settings and base model) before Lightning reads the hyperparameters stored in it (which
+        would otherwise silently replace the config's)."""
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if is_checkpoint_file_path(ckpt_path):
+            model = self.config[subcommand].get("model")
+            lora = model.get("lora") if model is not None else None
+            check_checkpoint(
+                ckpt_path,
+                lora=lora.as_dict() if hasattr(lora, "as_dict") else None,
+                base_model=model.get("model_name_or_path") if model is not None else None,
+            )
+        super()._parse_ckpt_path()
 
     def after_fit(self) -> None:
         """Say where the run's outputs are."""
@@ -70,8 +110,78 @@ class SelfTTCLI(LightningCLI):
         print("\n".join(lines), flush=True)
 
 
+def _check_config_files(argv: list[str]) -> None:
+    """Part of ``cli_main``: each ``--config`` file must be readable YAML holding a mapping.
+
+    jsonargparse's own message names neither the file nor its line; this one does.
+    """
+    import yaml
+
+    from selftt.errors import DataError
+
+    for i, arg in enumerate(argv):
+        value = argv[i + 1] if arg in ("-c", "--config") and i + 1 < len(argv) else None
+        value = arg.partition("=")[2] if arg.startswith("--config=") else value
+        path = Path(value).expanduser() if value else None
+        if path is None or not path.is_file():
+            if path is not None and path.suffix.lower() in (".yaml", ".yml", ".json"):
+                raise DataError(path, "config file not found")
+            continue  # not a path: jsonargparse reads it as inline YAML
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as err:
+            raise DataError(path, f"not valid UTF-8 text ({err.reason}); save the config as UTF-8") from None
+        except OSError as err:
+            raise DataError(path, f"cannot read the config file ({err.strerror})") from None
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            parts = (getattr(err, "context", None), getattr(err, "problem", None))
+            what = ": ".join(str(part) for part in parts if part)
+            column = f" (column {mark.column + 1})" if mark is not None else ""
+            raise DataError(
+                path, f"not valid YAML: {what or err}{column}", mark.line + 1 if mark is not None else None
+            ) from None
+        if data is not None and not isinstance(data, dict):
+            kind = type(data).__name__
+            raise DataError(path, f"expected a mapping of config keys ('key: value'), got a YAML {kind}")
+
+
+_OPTIMIZER_ARGS = {  # torch.optim's "Invalid <what>: <value>" -> (init_args key, what is expected)
+    "learning rate": ("lr", "must be >= 0"),
+    "epsilon value": ("eps", "must be >= 0"),
+    "weight_decay value": ("weight_decay", "must be >= 0"),
+    "momentum value": ("momentum", "must be >= 0"),
+    "beta parameter at index 0": ("betas", "must be in [0, 1)"),
+    "beta parameter at index 1": ("betas", "must be in [0, 1)"),
+}
+
+
+def _torch_optim_error(err: ValueError) -> SelfTTError | None:
+    """Part of ``cli_main``: a ValueError that torch.optim raised for a bad optimizer or scheduler
+    argument, as a ConfigError naming the config key; None for any other ValueError."""
+    from selftt.errors import ConfigError
+
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    source = Path(tb.tb_frame.f_code.co_filename) if tb is not None else Path()
+    in_torch_optim = (source.parent.parent.name, source.parent.name) == ("torch", "optim")
+    if not in_torch_optim or tb.tb_frame.f_code.co_name != "__init__":
+        return None  # not a constructor refusing its arguments (e.g. a state dict that does not fit)
+    owner = tb.tb_frame.f_locals.get("self")
+    name = type(owner).__name__ if owner is not None else source.stem
+    text = " ".join(str(err).split())
+    section = "model.scheduler" if source.stem == "lr_scheduler" else "model.optimizer"
+    what, _, value = text.removeprefix("Invalid ").partition(": ")
+    if section == "model.optimizer" and what in _OPTIMIZER_ARGS:
+        arg, expected = _OPTIMIZER_ARGS[what]
+        return ConfigError(f"{section}.init_args.{arg}", f"{expected}, got {value} ({name}: {text})")
+    return ConfigError(section, f"{name} refused its arguments: {text}")
+
+
 def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | None:
-    """Run the CLI; a ``SelfTTError`` ends it with one readable line and exit status 2.
+    """Run the CLI; a ``SelfTTError`` (or torch.optim's ValueError for a bad optimizer
+    argument) ends it with one readable line and exit status 2.
 
     ``run=False`` only parses the config and builds the objects (no subcommand), as tests do.
     ``report`` is not a Trainer subcommand: it reads finished runs (``python -m selftt report --help``).
@@ -82,10 +192,12 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
 
         sys.exit(report_main(argv[1:]))
     try:
+        _check_config_files(argv)
         return SelfTTCLI(
             SelfTTModule,
             SelfTTDataModule,
             trainer_class=SelfTTTrainer,
+            parser_class=SelfTTArgumentParser,
             trainer_defaults={**TRAINER_DEFAULTS, "callbacks": _default_callbacks()},
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
@@ -96,9 +208,11 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
                 "'python -m selftt report --help' (tables and plots from finished runs)."
             },
         )
-    except SelfTTError as err:
-        rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK")
-        where = f" (rank {rank})" if rank not in (None, "0") else ""
+    except (SelfTTError, ValueError) as err:
+        if not isinstance(err, SelfTTError) and (err := _torch_optim_error(err)) is None:
+            raise  # not an input error: keep the traceback
+        rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK") or "0"
+        where = f" (rank {rank})" if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
         print(f"selftt: error{where}: {err}", file=sys.stderr)
         sys.exit(2)
 

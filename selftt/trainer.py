@@ -15,24 +15,21 @@ from selftt.utils.checkpoint_io import SafeCheckpointIO, load_weights_only
 _SPECIAL_CKPT_PATHS = ("last", "best", "hpc", "registry")
 
 
-def check_checkpoint(path: str | Path, model: LightningModule | None = None) -> dict[str, Any]:
+def check_checkpoint(path: str | Path, lora: dict | None = None, base_model: str | None = None) -> dict[str, Any]:
     """Read ``--ckpt_path`` before any model loads: it must exist, load with weights_only=True,
-    be a selftt checkpoint and, when ``model`` is given, match its base model and LoRA settings."""
+    be a selftt checkpoint and match the run's LoRA settings and base model where given."""
     checkpoint = load_weights_only(path)
     meta = checkpoint.get("selftt")
     if not isinstance(meta, dict) or "state_dict" not in checkpoint:
         raise DataError(path, "not a selftt checkpoint (it has no 'selftt' section or no 'state_dict')")
-    lora = getattr(model, "lora", None)
-    if lora is not None and is_dataclass(lora) and meta.get("lora") not in (None, asdict(lora)):
+    if lora is not None and meta.get("lora") not in (None, lora):
+        raise DataError(
+            path, f"written with LoRA settings {meta['lora']}, but model.lora is {lora}; use the same settings to resume"
+        )
+    if base_model is not None and meta.get("base_model") not in (None, base_model):
         raise DataError(
             path,
-            f"written with LoRA settings {meta['lora']}, but model.lora is {asdict(lora)}; "
-            "use the same settings to resume",
-        )
-    base = getattr(model, "model_name_or_path", None)
-    if base is not None and meta.get("base_model") not in (None, base):
-        raise DataError(
-            path, f"written for base model '{meta['base_model']}', but model.model_name_or_path is '{base}'"
+            f"written for base model '{meta['base_model']}', but model.model_name_or_path is '{base_model}'",
         )
     return checkpoint
 
@@ -56,7 +53,12 @@ class SelfTTTrainer(Trainer):
 
     def _check_ckpt_path(self, ckpt_path: Any, model: LightningModule | None) -> None:
         if is_checkpoint_file_path(ckpt_path):
-            check_checkpoint(ckpt_path, model)
+            lora = getattr(model, "lora", None)
+            check_checkpoint(
+                ckpt_path,
+                lora=asdict(lora) if is_dataclass(lora) else None,
+                base_model=getattr(model, "model_name_or_path", None),
+            )
 
     def fit(self, model: LightningModule, *args: Any, ckpt_path: Any = None, **kwargs: Any) -> None:
         self._check_ckpt_path(ckpt_path, model)

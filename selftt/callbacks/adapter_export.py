@@ -9,6 +9,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
 from selftt.utils.atomic import write_dir_atomic
+from selftt.utils.paths import check_path_component
 
 PROMPT_FILE = "selftt_prompt.json"
 """Beside the adapter: the task and prompt format it was trained with."""
@@ -24,7 +25,7 @@ class AdapterExport(Callback):
             dirname: Folder name inside the run directory (``trainer.log_dir``).
             enabled: Set to false to skip the export.
         """
-        self.dirname = dirname
+        self.dirname = check_path_component("adapter_export.dirname", dirname)
         self.enabled = enabled
         self.path: Path | None = None
 

@@ -10,6 +10,7 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.utilities import rank_zero_info
 
 from selftt.utils.atomic import write_jsonl_atomic
+from selftt.utils.paths import check_path_component
 
 
 class PredictionWriter(BasePredictionWriter):
@@ -23,7 +24,7 @@ class PredictionWriter(BasePredictionWriter):
             dirname: Folder inside the run directory (``trainer.log_dir``).
         """
         super().__init__(write_interval="batch")
-        self.dirname = dirname
+        self.dirname = check_path_component("prediction_writer.dirname", dirname)
         self.path: Path | None = None
 
     def _folder(self, trainer: Trainer) -> Path:

@@ -89,6 +89,7 @@ class SelfTTDataModule(LightningDataModule):
         self.seed = seed
         self._check_config()
         self.task: Task = get_task(task, key="data.task", **self.task_options)
+        self._check_languages()
         self.tokenizer = None
         self.formatter: PromptFormatter | None = None
         self.train_data: list[dict] = []
@@ -118,6 +119,14 @@ class SelfTTDataModule(LightningDataModule):
             raise ConfigError("data.val_holdout", f"must be >= 0, got {self.val_holdout}")
         if self.tokenizer_name is None:
             raise ConfigError("data.tokenizer", "is not set (the CLI links it to model.model_name_or_path)")
+
+    def _check_languages(self) -> None:
+        """Every component and evaluation set in a language the task has a template for."""
+        for i, comp in enumerate(self.components):
+            self.task.check_language(comp.lang, f"data.components[{i}].lang")
+        for key, sets in (("data.val_sets", self.val_sets), ("data.test_sets", self.test_sets)):
+            for i, eval_set in enumerate(sets):
+                self.task.check_language(eval_set.lang, f"{key}[{i}].lang")
 
     # ------------------------------------------------------------------ setup
     def setup(self, stage: str) -> None:

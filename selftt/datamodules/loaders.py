@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +79,28 @@ def require_fields(record: Mapping[str, Any], fields: Iterable[str], path: objec
         raise DataError(path, f"missing {noun} {', '.join(map(repr, missing))}; the record has: {have}", line)
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of ``value``'s type (string, number, boolean, array, object, null)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    names = {str: "string", list: "array", dict: "object"}
+    return next((n for t, n in names.items() if isinstance(value, t)), type(value).__name__)
+
+
+def require_text(record: Mapping[str, Any], field: str, path: object, line: int | None) -> str:
+    """``record[field]``, which must be a string; a DataError names the field and what it is instead."""
+    value = record[field]
+    if not isinstance(value, str):
+        shown = json.dumps(value, default=str)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise DataError(path, f"field '{field}' must be a string, got {json_type(value)} {shown}", line)
+    return value
+
+
 def _read_text(path: str | Path) -> str:
     """The file's text, decoded strictly as UTF-8 (a leading byte-order mark is dropped)."""
     path = Path(path)
@@ -112,7 +136,7 @@ def read_jsonl(path: str | Path) -> list[Record]:
         except json.JSONDecodeError as exc:
             raise DataError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", line_no) from None
         if not isinstance(value, dict):
-            raise DataError(path, f"expected a JSON object, got {type(value).__name__}", line_no)
+            raise DataError(path, f"expected a JSON object, got {json_type(value)}", line_no)
         records.append(Record(value, line=line_no))
     return _check_not_empty(records, path)
 
@@ -147,12 +171,29 @@ def read_tsv(path: str | Path, columns: Iterable[str] | None = None, header: boo
     return _check_not_empty(records, path)
 
 
-def _get(obj: Any, key: str, path: object, where: str) -> Any:
+def _get(obj: Any, key: str, path: object, where: str, line: int | None = None) -> Any:
     if not isinstance(obj, dict):
-        raise DataError(path, f"{where}: expected a JSON object, got {type(obj).__name__}")
+        raise DataError(path, f"{where}: expected a JSON object, got {json_type(obj)}", line)
     if key not in obj:
-        raise DataError(path, f"{where}: missing key '{key}'")
+        raise DataError(path, f"{where}: missing key '{key}'", line)
     return obj[key]
+
+
+_ID_KEY = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+
+
+def _id_lines(text: str) -> dict[str, deque[int]]:
+    """Lines of the ``"id": ...`` keys of a JSON text, by id, in file order (for error messages)."""
+    lines: dict[str, deque[int]] = defaultdict(deque)
+    line, last = 1, 0
+    for match in _ID_KEY.finditer(text):
+        line += text.count("\n", last, match.start())
+        last = match.start()
+        try:
+            lines[str(json.loads(match.group(1)))].append(line)
+        except ValueError:
+            continue
+    return lines
 
 
 def check_answer_starts(
@@ -188,24 +229,45 @@ def read_squad_json(path: str | Path) -> list[Record]:
     articles = _get(doc, "data", path, "top level")
     if not isinstance(articles, list):
         raise DataError(path, "top level: 'data' must be a list of articles")
+    id_lines = _id_lines(text)
     records = []
     for a, article in enumerate(articles):
         title = article.get("title", "") if isinstance(article, dict) else ""
-        for p, paragraph in enumerate(_get(article, "paragraphs", path, f"article {a}")):
+        for p, paragraph in enumerate(
+            _list(_get(article, "paragraphs", path, f"article {a}"), path, f"article {a}")
+        ):
             where = f"article {a}, paragraph {p}"
             context = _get(paragraph, "context", path, where)
-            for q, qa in enumerate(_get(paragraph, "qas", path, where)):
+            for q, qa in enumerate(_list(_get(paragraph, "qas", path, where), path, where)):
                 qa_id = str(_get(qa, "id", path, f"{where}, question {q}"))
-                question = _get(qa, "question", path, f"qa '{qa_id}'")
-                answers = _get(qa, "answers", path, f"qa '{qa_id}'")
+                line = id_lines[qa_id].popleft() if id_lines.get(qa_id) else None
+                if not isinstance(context, str):
+                    raise DataError(
+                        path, f"{where}: 'context' must be a string, got {json_type(context)}", line
+                    )
+                question = _get(qa, "question", path, f"qa '{qa_id}'", line)
+                if not isinstance(question, str):
+                    raise DataError(
+                        path, f"qa '{qa_id}': 'question' must be a string, got {json_type(question)}", line
+                    )
+                answers = _get(qa, "answers", path, f"qa '{qa_id}'", line)
                 if not isinstance(answers, list):
-                    raise DataError(path, f"qa '{qa_id}': 'answers' must be a list")
-                texts = [_get(ans, "text", path, f"qa '{qa_id}' answer {i}") for i, ans in enumerate(answers)]
+                    raise DataError(path, f"qa '{qa_id}': 'answers' must be a list", line)
+                texts = [
+                    _get(ans, "text", path, f"qa '{qa_id}' answer {i}", line) for i, ans in enumerate(answers)
+                ]
                 starts = [
-                    _get(ans, "answer_start", path, f"qa '{qa_id}' answer {i}")
+                    _get(ans, "answer_start", path, f"qa '{qa_id}' answer {i}", line)
                     for i, ans in enumerate(answers)
                 ]
-                check_answer_starts(context, texts, starts, qa_id, path)
+                for i, text in enumerate(texts):
+                    if not isinstance(text, str):
+                        raise DataError(
+                            path,
+                            f"qa '{qa_id}' answer {i}: 'text' must be a string, got {json_type(text)}",
+                            line,
+                        )
+                check_answer_starts(context, texts, starts, qa_id, path, line)
                 records.append(
                     Record(
                         {
@@ -215,10 +277,17 @@ def read_squad_json(path: str | Path) -> list[Record]:
                             "question": question,
                             "answers": texts,
                             "answer_starts": starts,
-                        }
+                        },
+                        line=line,
                     )
                 )
     return _check_not_empty(records, path)
+
+
+def _list(value: Any, path: object, where: str) -> list:
+    if not isinstance(value, list):
+        raise DataError(path, f"{where}: expected a JSON array, got {json_type(value)}")
+    return value
 
 
 def hub_label(name: str, config: str | None = None, split: str | None = None) -> str:

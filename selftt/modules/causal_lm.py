@@ -12,7 +12,7 @@ from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torchmetrics import MeanMetric
 
-from selftt.errors import ConfigError, SelfTTError
+from selftt.errors import ConfigError, DataError, SelfTTError
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.modules.loading import (
     DType,
@@ -243,9 +243,11 @@ class SelfTTModule(LightningModule):
         got = set(checkpoint.get("state_dict", {}))
         missing = sorted(expected - got)
         if missing:
-            raise SelfTTError(
-                f"checkpoint lacks {len(missing)} adapter weights of this model (e.g. '{missing[0]}'): "
-                "was it written for another base model or LoRA setting?"
+            path = self.trainer.ckpt_path if self._trainer is not None else None
+            raise DataError(
+                path or "checkpoint",
+                f"lacks {len(missing)} adapter weights of this model (e.g. '{missing[0]}'): "
+                "was it written for another base model or LoRA setting?",
             )
 
     # ------------------------------------------------------------------ export

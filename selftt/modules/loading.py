@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import warnings
 from pathlib import Path
 from typing import Literal
@@ -37,6 +38,24 @@ def check_model_path(name_or_path: str, key: str = "model.model_name_or_path") -
         raise ConfigError(key, f"model path '{name_or_path}' does not exist")
 
 
+def _load_error(key: str, what: str, name_or_path: str, err: Exception) -> ConfigError:
+    """transformers' multi-line loading errors as one line naming the config key to change."""
+    text = " ".join(str(err).split())
+    if "trust_remote_code" in text:
+        return ConfigError(
+            "model.trust_remote_code",
+            f"'{name_or_path}' ships its own model code, which selftt runs only with "
+            "model.trust_remote_code: true (read that code first)",
+        )
+    if isinstance(err, pickle.UnpicklingError):
+        return ConfigError(
+            key,
+            f"refused to load {what} from '{name_or_path}': its weights are a pickle that "
+            "torch.load(weights_only=True) will not read (convert them to safetensors)",
+        )
+    return ConfigError(key, f"could not load {what} from '{name_or_path}': {text[:300]}")
+
+
 def load_tokenizer(name_or_path: str, trust_remote_code: bool = False, key: str = "model.model_name_or_path"):
     """The model's tokenizer, with a pad token (the EOS token when it has none)."""
     check_model_path(name_or_path, key)
@@ -45,7 +64,7 @@ def load_tokenizer(name_or_path: str, trust_remote_code: bool = False, key: str 
             resolve_model_path(name_or_path, key), trust_remote_code=trust_remote_code
         )
     except (OSError, ValueError) as err:
-        raise ConfigError(key, f"could not load a tokenizer from '{name_or_path}': {err}") from err
+        raise _load_error(key, "a tokenizer", name_or_path, err) from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -66,6 +85,11 @@ def probe_4bit(device: torch.device) -> bool:
     A functional check rather than a version check: it catches a missing CUDA build of
     bitsandbytes as well as a CPU backend without a backward pass.
     """
+    return probe_4bit_error(device) is None
+
+
+def probe_4bit_error(device: torch.device) -> str | None:
+    """Why a bitsandbytes NF4 layer cannot train on ``device``, as one short line; None if it can."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -76,10 +100,13 @@ def probe_4bit(device: torch.device) -> bool:
             disable_cpu_weight_repacking(layer)
             x = torch.randn(2, 64, device=device, requires_grad=True)
             layer(x).sum().backward()
-            return x.grad is not None and bool(torch.isfinite(x.grad).all())
+            if x.grad is None or not bool(torch.isfinite(x.grad).all()):
+                return "its backward pass gives no finite gradient"
+            return None
     except Exception as err:  # noqa: BLE001 - any failure means "cannot use 4 bit here"
         log.info("bitsandbytes 4-bit probe failed on %s: %s", device, err)
-        return False
+        reason = " ".join(f"{type(err).__name__}: {err}".split())  # bitsandbytes' messages span lines
+        return reason if len(reason) <= 200 else reason[:197] + "..."
 
 
 def resolve_quantization(quantization: Quantization, device: torch.device) -> Literal["4bit", "none"]:
@@ -91,11 +118,12 @@ def resolve_quantization(quantization: Quantization, device: torch.device) -> Li
         raise ConfigError("model.quantization", f"got '{quantization}'; expected one of 4bit, none, auto")
     if quantization == "auto":
         return "4bit" if device.type == "cuda" and probe_4bit(device) else "none"
-    if quantization == "4bit" and not probe_4bit(device):
+    reason = probe_4bit_error(device) if quantization == "4bit" else None
+    if reason is not None:
         raise ConfigError(
             "model.quantization",
-            f"4bit was asked for, but bitsandbytes cannot train a 4-bit layer on {device} "
-            "(see the log for the probe's error); use 'none' or 'auto'",
+            f"4bit was asked for, but bitsandbytes cannot train a 4-bit layer on {device} ({reason}); "
+            "use 'none' or 'auto'",
         )
     return quantization
 
@@ -140,8 +168,8 @@ def load_causal_lm(
         kwargs["device_map"] = {"": device}
     try:
         model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path, key), **kwargs)
-    except (OSError, ValueError) as err:
-        raise ConfigError(key, f"could not load a causal LM from '{name_or_path}': {err}") from err
+    except (OSError, ValueError, pickle.UnpicklingError) as err:
+        raise _load_error(key, "a causal LM", name_or_path, err) from err
     if quantization == "4bit":
         disable_cpu_weight_repacking(model)
     else:

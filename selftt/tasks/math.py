@@ -173,7 +173,7 @@ class MathTask(Task):
         return examples
 
     def _example(self, record: Record, table: Table, lang: str) -> Example:
-        from selftt.datamodules.loaders import require_fields
+        from selftt.datamodules.loaders import require_fields, require_text
 
         where, line = table.where, record.line
         if "answer_number" in record:
@@ -184,8 +184,8 @@ class MathTask(Task):
             reasoning = ""
         else:
             require_fields(record, ("question", "answer"), where, line)
-            reasoning, final = self._split_gsm8k(str(record["answer"]), where, line)
-        question = str(record["question"] or "").strip()
+            reasoning, final = self._split_gsm8k(require_text(record, "answer", where, line), where, line)
+        question = require_text(record, "question", where, line).strip()
         if not question:
             raise DataError(where, "empty question", line)
         example_id = str(record["id"]) if record.get("id") is not None else f"{table.stem}-{line}"

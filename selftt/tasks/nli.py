@@ -124,14 +124,14 @@ class NLITask(Task):
         return examples
 
     def _example(self, record: Record, table: Table, lang: str) -> Example:
-        from selftt.datamodules.loaders import require_fields
+        from selftt.datamodules.loaders import require_fields, require_text
 
         where, line = table.where, record.line
         fields = {}
         for field, aliases in _ALIASES.items():
             key = next((k for k in aliases if k in record), aliases[0])
             require_fields(record, (key,), where, line)
-            fields[field] = str(record[key]).strip()
+            fields[field] = require_text(record, key, where, line).strip()
         label_key = next((k for k in _LABEL_KEYS if k in record), _LABEL_KEYS[0])
         require_fields(record, (label_key,), where, line)
         label = normalize_label(record[label_key])

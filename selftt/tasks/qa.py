@@ -68,21 +68,23 @@ class QATask(Task):
         return examples
 
     def _example(self, record: Record, table: Table, lang: str) -> Example:
-        from selftt.datamodules.loaders import check_answer_starts, require_fields
+        from selftt.datamodules.loaders import check_answer_starts, require_fields, require_text
 
         where, line = table.where, record.line
         require_fields(record, ("context", "question", "answers"), where, line)
         qa_id = str(record["id"]) if record.get("id") is not None else f"{table.stem}-{line}"
+        context = require_text(record, "context", where, line)
+        question = require_text(record, "question", where, line)
         texts, starts = _answer_lists(record, where, line, qa_id)
         if "answer_starts" not in record:  # Hub rows; local files were checked by the reader
-            check_answer_starts(record["context"], texts, starts, qa_id, where, line)
+            check_answer_starts(context, texts, starts, qa_id, where, line)
         if not texts:
             raise DataError(where, f"qa '{qa_id}' has no gold answer", line)
         return {
             "id": qa_id,
             "lang": lang,
-            "context": record["context"],
-            "question": str(record["question"]).strip(),
+            "context": context,
+            "question": question.strip(),
             "answer": texts[0],
             "answers": texts,
         }

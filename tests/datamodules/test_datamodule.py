@@ -254,13 +254,13 @@ def test_max_length_drops_everything(make_dm):
         dm.setup("fit")
 
 
-def test_unknown_language_for_task(make_dm, math_file, mgsm_file):
-    dm = make_dm(components=[DataComponent(path=str(math_file), lang="fr")])
-    with raises_key("data.components[0].lang"):
-        dm.setup("fit")
-    dm = make_dm(val_sets=[EvalSet(path=str(mgsm_file), lang="xx")])
+def test_unknown_language_for_task_fails_at_construction(make_dm, math_file, mgsm_file):
+    with raises_key("data.components[0].lang", match="no prompt template for language 'fr'"):
+        make_dm(components=[DataComponent(path=str(math_file), lang="fr")])
     with raises_key("data.val_sets[0].lang"):
-        dm.setup("fit")
+        make_dm(val_sets=[EvalSet(path=str(mgsm_file), lang="xx")])
+    with raises_key("data.test_sets[0].lang"):
+        make_dm(test_sets=[EvalSet(path=str(mgsm_file), lang="xx")])
 
 
 def test_no_components_at_fit(make_dm, mgsm_file):

@@ -1,0 +1,22 @@
+"""Names from configs and data that become parts of file paths."""
+
+from __future__ import annotations
+
+from selftt.errors import ConfigError
+
+_MAX_NAME = 120
+
+
+def check_path_component(key: str, value: str) -> str:
+    """``value`` must be one plain file or folder name, so that it cannot point outside the
+    folder it is joined to (no '/', '\\\\', '..', '.', NUL, leading '~', empty)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(key, f"must be a non-empty file or folder name, got {value!r}")
+    bad = [c for c in ("/", "\\", "\x00") if c in value]
+    if bad or value in (".", "..") or value.startswith("~") or len(value) > _MAX_NAME:
+        raise ConfigError(
+            key,
+            f"must be a plain name (no path separators, not '.' or '..', at most {_MAX_NAME} "
+            f"characters): it becomes a file or folder name inside the run directory; got {value!r}",
+        )
+    return value

@@ -1,0 +1,125 @@
+"""``fit`` killed with SIGKILL mid-epoch resumes from its last checkpoint to the same end state as
+an uninterrupted run; a NaN loss stops the run and keeps the last good checkpoint."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+FAULTS = str(Path(__file__).resolve().parent)
+MAX_STEPS = 8
+
+
+def _fit(tmp_path: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": os.pathsep.join([FAULTS, os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "selftt", "fit", "--config", str(config), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _config(write_config, name: str, fault: dict | None = None) -> Path:
+    callbacks = [{"class_path": "faults.FailAt", "init_args": fault}] if fault else []
+    return write_config(
+        max_steps=MAX_STEPS,
+        val_check_interval=100,
+        callbacks=callbacks,
+        filename=f"{name}.yaml",
+        extra={
+            "trainer": {"logger": {"init_args": {"name": name}}},
+            "checkpoint": {"every_n_train_steps": 2},
+        },
+    )
+
+
+def _checkpoint(path: Path) -> dict:
+    return torch.load(path, weights_only=True, map_location="cpu")
+
+
+def _assert_same_training_state(a: dict, b: dict) -> None:
+    assert a["global_step"] == b["global_step"]
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    for key, value in a["state_dict"].items():
+        torch.testing.assert_close(value, b["state_dict"][key], rtol=1e-5, atol=1e-6, msg=key)
+    opt_a, opt_b = a["optimizer_states"][0]["state"], b["optimizer_states"][0]["state"]
+    assert opt_a.keys() == opt_b.keys()
+    for index, state in opt_a.items():
+        for name, value in state.items():
+            torch.testing.assert_close(value, opt_b[index][name], rtol=1e-5, atol=1e-6, msg=f"{index}.{name}")
+
+
+_REFERENCE: dict[str, dict] = {}
+
+
+def _uninterrupted_end_state(tmp_path: Path, write_config) -> dict:
+    """The last checkpoint of a run never killed (same model, data and seed in every test: run once)."""
+    if "state" not in _REFERENCE:
+        reference = _fit(tmp_path, _config(write_config, "reference"))
+        assert reference.returncode == 0, reference.stderr[-3000:]
+        state = _checkpoint(tmp_path / "logs" / "reference" / "version_0" / "checkpoints" / "last.ckpt")
+        assert state["global_step"] == MAX_STEPS
+        _REFERENCE["state"] = state
+    return _REFERENCE["state"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fault", "last_good_step"),
+    [
+        ({"step": 3, "how": "kill"}, 2),  # between checkpoints
+        ({"step": 4, "how": "kill_in_save"}, 2),  # while the step-4 checkpoint is being written
+        ({"step": 7, "how": "kill"}, 6),  # late in the run
+    ],
+    ids=["between-checkpoints", "during-checkpoint-save", "late"],
+)
+def test_fit_killed_mid_epoch_resumes_to_the_uninterrupted_end_state(
+    tmp_path, write_config, fault, last_good_step
+):
+    expected = _uninterrupted_end_state(tmp_path, write_config)
+
+    config = _config(write_config, "killed", fault)
+    killed = _fit(tmp_path, config)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    checkpoints = tmp_path / "logs" / "killed" / "version_0" / "checkpoints"
+    last = checkpoints / "last.ckpt"
+    left = _checkpoint(last)  # loads cleanly: never a truncated file
+    assert left["global_step"] == last_good_step
+    assert not [p for p in checkpoints.iterdir() if p.name.endswith(".ckpt") and p.stat().st_size == 0]
+
+    resumed = _fit(tmp_path, _config(write_config, "killed"), "--ckpt_path", str(last))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Restoring states from the checkpoint" in resumed.stdout + resumed.stderr
+    final = _checkpoint(tmp_path / "logs" / "killed" / "version_1" / "checkpoints" / "last.ckpt")
+    _assert_same_training_state(final, expected)
+
+
+@pytest.mark.slow
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, write_config):
+    result = _fit(tmp_path, _config(write_config, "nan", {"step": 3, "how": "nan"}))
+    assert result.returncode == 2, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("selftt: error")]
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert "training loss is NaN at global step 3" in lines[0]
+    run = tmp_path / "logs" / "nan" / "version_0"
+    last = run / "checkpoints" / "last.ckpt"
+    assert f"the last good checkpoint is {last}" in lines[0]
+    kept = _checkpoint(last)
+    assert kept["global_step"] == 2
+    assert all(torch.isfinite(v).all() for v in kept["state_dict"].values())
+    assert "Traceback" not in result.stderr
+    assert not (run / "adapter").exists(), "no adapter may be exported from a failed run"
