@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,9 @@ class GenerationSettings:
     """Token budget of one batch: batch size x (longest prompt + max new tokens)."""
     max_batch_size: int = 64
     """Most prompts in one batch."""
+    prefix_cache: bool = True
+    """Run the leading tokens all prompts of a call share (an instruction, few-shot examples)
+    through the model once and reuse their KV cache in every batch."""
 
     def validate(self, key: str) -> None:
         for name in ("max_new_tokens", "max_batch_tokens", "max_batch_size"):
@@ -61,6 +65,23 @@ def plan_batches(
     return batches
 
 
+MIN_SHARED_PREFIX = 16
+"""Shorter shared prefixes are not worth a separate forward pass."""
+
+
+def shared_prefix_length(encoded: Sequence[Sequence[int]]) -> int:
+    """Number of leading tokens all sequences share, leaving at least one token of each uncached."""
+    if not encoded:
+        return 0
+    first, n = encoded[0], min(len(e) for e in encoded) - 1
+    for e in encoded[1:]:
+        k = 0
+        while k < n and e[k] == first[k]:
+            k += 1
+        n = k
+    return max(n, 0)
+
+
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:
     """``text`` up to the first occurrence of any stop string."""
     cut = len(text)
@@ -76,8 +97,11 @@ class BatchedGenerator:
 
     Prompts are tokenized, sorted by length and packed into batches by a token budget, left
     padded, and decoded with the KV cache; each sequence stops at EOS or at its first stop
-    string (the stop string is cut from the output). The model is put in eval mode for the
-    call and returned to the mode it was in.
+    string (the stop string is cut from the output). With ``prefix_cache``, the tokens every
+    prompt starts with (few-shot examples) are run once; each batch starts from a copy of their
+    KV cache, its rows laid out as ``shared prefix | padding | rest of the prompt`` (the padding
+    is masked and position ids skip it, so each row sees what it would see alone). The model is
+    put in eval mode for the call and returned to the mode it was in.
     """
 
     def __init__(self, model, tokenizer, settings: GenerationSettings | None = None) -> None:
@@ -112,8 +136,10 @@ class BatchedGenerator:
         self.model.eval()
         bar = tqdm(total=len(prompts), desc=desc, disable=not progress, dynamic_ncols=True)
         try:
+            prefix = self._prefix_cache(encoded)
             for batch in batches:
-                texts = self._generate_batch([encoded[i] for i in batch], [budgets[i] for i in batch], stop)
+                rows = [encoded[i] for i in batch]
+                texts = self._generate_batch(rows, [budgets[i] for i in batch], stop, prefix)
                 for i, text in zip(batch, texts, strict=True):
                     outputs[i] = text
                 bar.update(len(batch))
@@ -122,16 +148,35 @@ class BatchedGenerator:
             self.model.train(was_training)
         return outputs
 
-    def _generate_batch(self, encoded: list[list[int]], budgets: list[int], stop: Sequence[str]) -> list[str]:
+    def _prefix_cache(self, encoded: list[list[int]]) -> tuple[int, object] | None:
+        """(length, KV cache) of the prompts' shared leading tokens, or None when not worth it."""
+        shared = shared_prefix_length(encoded) if self.settings.prefix_cache else 0
+        if shared < MIN_SHARED_PREFIX:
+            return None
+        device = next(self.model.parameters()).device
+        ids = torch.tensor([encoded[0][:shared]], device=device)
+        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+        return shared, out.past_key_values
+
+    def _generate_batch(
+        self,
+        encoded: list[list[int]],
+        budgets: list[int],
+        stop: Sequence[str],
+        prefix: tuple[int, object] | None = None,
+    ) -> list[str]:
         tokenizer = self.tokenizer
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        shared = prefix[0] if prefix is not None else 0
         width = max(len(e) for e in encoded)
         device = next(self.model.parameters()).device
         input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
         attention_mask = torch.zeros((len(encoded), width), dtype=torch.long)
-        for row, ids in enumerate(encoded):  # left padding: every prompt ends at the same column
-            input_ids[row, width - len(ids) :] = torch.tensor(ids)
-            attention_mask[row, width - len(ids) :] = 1
+        for row, ids in enumerate(encoded):  # left padding (after the shared prefix): rows end together
+            input_ids[row, :shared] = torch.tensor(ids[:shared], dtype=torch.long)
+            attention_mask[row, :shared] = 1
+            input_ids[row, width - len(ids) + shared :] = torch.tensor(ids[shared:], dtype=torch.long)
+            attention_mask[row, width - len(ids) + shared :] = 1
         kwargs = dict(
             max_new_tokens=max(budgets),
             do_sample=self.settings.do_sample,
@@ -145,6 +190,10 @@ class BatchedGenerator:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         if stop:
             kwargs.update(stop_strings=list(stop), tokenizer=tokenizer)
+        if prefix is not None:
+            cache = copy.deepcopy(prefix[1])
+            cache.batch_repeat_interleave(len(encoded))
+            kwargs["cache"] = cache
         out = self.model.generate(
             input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), **kwargs
         )

@@ -7,7 +7,13 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from selftt.errors import ConfigError
-from selftt.modules.generation import BatchedGenerator, GenerationSettings, cut_at_stop, plan_batches
+from selftt.modules.generation import (
+    BatchedGenerator,
+    GenerationSettings,
+    cut_at_stop,
+    plan_batches,
+    shared_prefix_length,
+)
 
 PROMPTS = [
     "Question: Tom has 3 apples and buys 4 more.",
@@ -46,6 +52,42 @@ def test_batched_greedy_equals_one_prompt_at_a_time(model_and_tokenizer):
     batched = BatchedGenerator(model, tokenizer, GenerationSettings(max_new_tokens=10, max_batch_tokens=60))
     single = BatchedGenerator(model, tokenizer, GenerationSettings(max_new_tokens=10, max_batch_size=1))
     assert batched.generate(PROMPTS) == single.generate(PROMPTS)
+
+
+FEWSHOT = (
+    "Translate English to German.\nEnglish: The cat sleeps on the warm mat.\nGerman: Die Katze schläft "
+    "auf der warmen Matte.\nEnglish: We read two books.\nGerman: Wir lesen zwei Bücher.\nEnglish: "
+)
+
+
+def test_shared_prefix_length_leaves_one_token_of_each_prompt():
+    assert shared_prefix_length([[1, 2, 3, 4], [1, 2, 3, 5, 6], [1, 2, 3, 4, 7]]) == 3
+    assert shared_prefix_length([[1, 2, 3], [1, 2, 3, 4]]) == 2  # the first prompt keeps one token
+    assert shared_prefix_length([[5, 1], [6, 1]]) == 0
+    assert shared_prefix_length([[1, 2, 3]]) == 2
+
+
+def test_the_shared_prefix_cache_changes_no_output(model_and_tokenizer):
+    """Few-shot prompts: the prefix computed once and reused in batches with padding after it
+    gives the same greedy output as each prompt generated alone without any cache reuse."""
+    model, tokenizer = model_and_tokenizer
+    prompts = [FEWSHOT + tail for tail in ("Tom has three apples.\nGerman:", "Hi.\nGerman:", *PROMPTS)]
+    encoded = [tokenizer(p)["input_ids"] for p in prompts]
+    assert shared_prefix_length(encoded) >= 16, "the prompts must share a long prefix"
+    cached = BatchedGenerator(model, tokenizer, GenerationSettings(max_new_tokens=10, max_batch_tokens=400))
+    alone = BatchedGenerator(
+        model, tokenizer, GenerationSettings(max_new_tokens=10, max_batch_size=1, prefix_cache=False)
+    )
+    calls = []
+    original = model.forward
+    model.forward = lambda *a, **k: calls.append(k["input_ids"].shape) or original(*a, **k)
+    try:
+        got = cached.generate(prompts)
+    finally:
+        model.forward = original
+    assert calls[0][0] == 1 and calls[0][1] == shared_prefix_length(encoded), "prefix run once, alone"
+    assert all(shape[1] < max(len(e) for e in encoded) for shape in calls[1:]), "the prefix is not rerun"
+    assert got == alone.generate(prompts)
 
 
 def test_per_prompt_budgets_stop_strings_and_training_mode_restored(model_and_tokenizer):
