@@ -59,6 +59,7 @@ def environment(threads: int) -> dict:
         "peft": peft.__version__,
         "omp_num_threads": threads,
         "torch_num_threads": torch.get_num_threads(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "malloc_env": {k: v for k, v in os.environ.items() if k.startswith(("MALLOC_", "LD_PRELOAD"))},
     }
 
@@ -69,7 +70,8 @@ def environment_markdown(env: dict) -> list[str]:
         f"- command: `{malloc + ' ' if malloc else ''}{env['command']}`",
         f"- date: {env['date_utc']}",
         f"- machine: {env['nproc']} CPUs (`nproc`), {env['cpu_model']}",
-        f"- threads: OMP_NUM_THREADS={env['omp_num_threads']} (torch uses {env['torch_num_threads']})",
+        f"- threads: OMP_NUM_THREADS={env['omp_num_threads']} (torch uses {env['torch_num_threads']}); "
+        f"load average at start {env.get('loadavg_at_start')}",
         f"- versions: python {env['python']}, torch {env['torch']}, transformers {env['transformers']}, "
         f"peft {env['peft']}" + (f", lightning {env['lightning']}" if env.get("lightning") else ""),
     ]

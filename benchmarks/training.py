@@ -374,8 +374,9 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         data_file = Path(tmp) / "encoded.json"
         data_file.write_text(json.dumps(encoded), encoding="utf-8")
-        for repeat in range(args.repeats):  # round robin: slow drifts of the machine hit every path
-            for path in paths:
+        for repeat in range(args.repeats):  # round robin, each round starting one path later:
+            shift = repeat % len(paths)  # a machine that drifts slower or faster hits every path alike
+            for path in paths[shift:] + paths[:shift]:
                 runs[path].append(run_path(args, argv, path, data_file, Path(tmp), repeat))
     results = {path: summarize_runs(path, path_runs) for path, path_runs in runs.items()}
 
@@ -452,7 +453,7 @@ def report(result: dict) -> list[str]:
         "the same list for every path",
         f"- {st['steps']} steps of batch size {st['batch_size']}, AdamW lr {st['lr']:g}, no weight decay, "
         "constant lr, no clipping; no evaluation, checkpoints, loggers or progress bars",
-        f"- {st['repeats']} run(s) per path, round robin; the median run's tokens/s and the median peak RSS",
+        f"- {st['repeats']} run(s) per path, round robin (rotated); the median run's tokens/s and the median peak RSS",
         "- each path in its own fresh subprocess; peak RSS = `ru_maxrss` of that process "
         "(model load included)",
         f"- final loss: {st['final_loss']} (batches differ between paths, so losses differ a little)",
