@@ -3,6 +3,9 @@
     python scripts/run_experiment.py                 # split the data, run every fit, write the report
     python scripts/run_experiment.py --dry-run       # print the commands only
 
+Interrupted? Run it again: fits that finished are skipped (``--rerun`` redoes them), translations
+already in the cache are reused, and an unfinished fit starts over in a new version folder.
+
 XQuAD (``../shared/data/xquad``) is parallel across languages by paragraph. The first
 ``--train-paragraphs`` English paragraphs are the source training data; German and Chinese
 questions from the *other* paragraphs are the evaluation sets, so no paragraph or question is
@@ -48,6 +51,11 @@ def split(out: Path, train_paragraphs: int, eval_paragraphs: int) -> None:
             )
 
 
+def finished(run: Path) -> bool:
+    """A run folder with a version holding results.json and the exported adapter (fit completed)."""
+    return any((v / "results.json").is_file() and (v / "adapter").is_dir() for v in run.glob("version_*"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
@@ -55,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-paragraphs", type=int, default=12)
     parser.add_argument("--logs", default="logs/experiment")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument(
+        "--rerun", action="store_true", help="run every fit again, even those that already finished"
+    )
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
         print(f"XQuAD not found at {SHARED}", file=sys.stderr)
@@ -63,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = []
     for seed in args.seeds:
         for name, config in RUNS.items():
+            if not args.rerun and finished(REPO / args.logs / f"{name}-s{seed}"):
+                print(f"= {name}-s{seed}: finished earlier (its results.json exists); --rerun to redo it")
+                continue
             commands.append(
                 [
                     sys.executable,
