@@ -158,7 +158,7 @@ class SelfTranslator:
         decoding = {
             k: v
             for k, v in asdict(self.generation).items()
-            if k not in ("max_batch_tokens", "max_batch_size")
+            if k not in ("max_batch_tokens", "max_batch_size", "prefix_cache")  # batching only
         }
         return {
             "task": self.task.name,

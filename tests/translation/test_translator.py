@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -72,6 +73,20 @@ def test_translates_each_example_once_and_reuses_the_cache(tmp_path, module, exa
     assert (again.translated_now, again.cached) == (0, 6)
     assert [t for _, t in again.pairs] == [t for _, t in first.pairs]
     assert len(_cached_ids(again)) == 6
+
+
+def test_batching_settings_do_not_change_the_cache_key(module):
+    """Batch sizes and the shared-prefix cache change speed, not translations: same cache folder."""
+    from dataclasses import replace
+
+    base = _translator(Path("/unused"))
+    other = _translator(Path("/unused"))
+    other.generation = replace(base.generation, max_batch_tokens=123, max_batch_size=3, prefix_cache=False)
+    shots = [("One.", "Eins."), ("Two.", "Zwei.")]
+    assert base.key_inputs(module, shots, "en", "de") == other.key_inputs(module, shots, "en", "de")
+    changed = _translator(Path("/unused"))
+    changed.generation = replace(base.generation, max_new_tokens=7)
+    assert changed.key_inputs(module, shots, "en", "de") != base.key_inputs(module, shots, "en", "de")
 
 
 def test_an_edited_source_example_is_translated_again(tmp_path, module, examples):
