@@ -156,7 +156,8 @@ class BatchedGenerator:
         device = next(self.model.parameters()).device
         ids = torch.tensor([encoded[0][:shared]], device=device)
         out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
-        return shared, out.past_key_values
+        cache = out.get("cache")  # transformers 5 ('past_key_values' before, deprecated now)
+        return shared, cache if cache is not None else out.past_key_values
 
     def _generate_batch(
         self,
