@@ -29,6 +29,26 @@ from selftt.modules.packaged_models import resolve_model_path
 log = logging.getLogger(__name__)
 
 
+def answer_loss(
+    model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
+    """Mean next-token cross-entropy over the answer tokens (labels != -100), as Hugging Face
+    computes it, but with logits only where a label follows.
+
+    The full logits are batch x length x vocabulary (262k for Gemma 3: ~1 GB for 8 x 112 tokens
+    in float32); ``logits_to_keep`` with a boolean mask projects only the answer positions.
+    """
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != -100
+    out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=keep)
+    logits = out.logits
+    if logits.dim() == 3:  # a model that ignores the mask: shift over the full sequence
+        logits, targets = logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1)
+    else:
+        targets = labels[:, 1:][keep[:, :-1]]
+    return torch.nn.functional.cross_entropy(logits.float(), targets, ignore_index=-100)
+
+
 class SelfTTModule(LightningModule):
     """A causal LM with a LoRA adapter: 4-bit QLoRA on GPU, LoRA on full-precision weights elsewhere.
 
@@ -136,7 +156,7 @@ class SelfTTModule(LightningModule):
 
     # ------------------------------------------------------------------ steps
     def _loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self(batch["input_ids"], batch["attention_mask"], batch["labels"]).loss
+        return answer_loss(self.model, batch["input_ids"], batch["attention_mask"], batch["labels"])
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._loss(batch)

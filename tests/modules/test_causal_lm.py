@@ -165,3 +165,31 @@ def test_injected_scheduler_steps_every_optimizer_step(make_run):
     scheduler = trainer.lr_scheduler_configs[0].scheduler
     assert scheduler.last_epoch == 3
     assert trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(1e-2)
+
+
+def test_answer_loss_equals_hugging_face_loss_and_gradients(tiny_model):
+    """Logits only at answer positions: the same loss and LoRA gradients as the full-logits loss."""
+    from selftt.modules import LoraSettings, SelfTTModule
+    from selftt.modules.causal_lm import answer_loss
+
+    torch.manual_seed(0)
+    module = SelfTTModule(tiny_model, quantization="none", lora=LoraSettings(r=4, alpha=8, dropout=0.0))
+    module.configure_model()
+    ids = torch.randint(3, 100, (3, 12))
+    mask = torch.ones_like(ids)
+    mask[2, 9:] = 0  # right padding
+    labels = torch.full_like(ids, -100)
+    labels[0, 6:10], labels[1, 3:12], labels[2, 5:9] = ids[0, 6:10], ids[1, 3:12], ids[2, 5:9]
+
+    def loss_and_grads(fn):
+        module.model.zero_grad()
+        loss = fn()
+        loss.backward()
+        return loss.detach(), {n: p.grad.clone() for n, p in module.model.named_parameters() if p.requires_grad}
+
+    ref_loss, ref_grads = loss_and_grads(lambda: module.model(input_ids=ids, attention_mask=mask, labels=labels).loss)
+    loss, grads = loss_and_grads(lambda: answer_loss(module.model, ids, mask, labels))
+    torch.testing.assert_close(loss, ref_loss, rtol=1e-5, atol=1e-6)
+    assert grads.keys() == ref_grads.keys() and any(g.abs().sum() > 0 for g in grads.values())
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, ref_grads[name], rtol=1e-4, atol=1e-6, msg=name)
