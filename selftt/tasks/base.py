@@ -53,6 +53,18 @@ class Task(ABC):
                 key, f"task '{self.name}' has no field '{field}'; its fields are {', '.join(self.fields)}"
             )
 
+    def examples_of(self, records: list, table: Any, lang: str) -> list[Example]:
+        """``self._example`` of each record, refusing duplicate ids (naming both lines)."""
+        from selftt.datamodules.loaders import check_unique_ids
+
+        examples = [self._example(record, table, lang) for record in records]
+        check_unique_ids(((ex["id"], rec.line) for ex, rec in zip(examples, records, strict=True)), table.where)
+        return examples
+
+    def _example(self, record: Any, table: Any, lang: str) -> Example:
+        """One record of a loaded table as an example (tasks that read tables define it)."""
+        raise NotImplementedError
+
     @abstractmethod
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
         """Read all examples of ``source`` (a local file or ``hf://name[:config]``) in ``lang``."""

@@ -166,11 +166,7 @@ class MathTask(Task):
             ".tsv": lambda p: loaders.read_tsv(p, columns=("question", "answer_number")),
         }
         table = loaders.read_source(source, readers, split=split)
-        examples = [self._example(record, table, lang) for record in table.records]
-        loaders.check_unique_ids(
-            ((ex["id"], rec.line) for ex, rec in zip(examples, table.records, strict=True)), table.where
-        )
-        return examples
+        return self.examples_of(table.records, table, lang)
 
     def _example(self, record: Record, table: Table, lang: str) -> Example:
         from selftt.datamodules.loaders import require_fields, require_text

@@ -117,11 +117,7 @@ class NLITask(Task):
             raise DataError(
                 table.where, f"no examples in language '{lang}' (the 'language' column has {found})"
             )
-        examples = [self._example(record, table, lang) for record in records]
-        loaders.check_unique_ids(
-            ((ex["id"], rec.line) for ex, rec in zip(examples, records, strict=True)), table.where
-        )
-        return examples
+        return self.examples_of(records, table, lang)
 
     def _example(self, record: Record, table: Table, lang: str) -> Example:
         from selftt.datamodules.loaders import require_fields, require_text

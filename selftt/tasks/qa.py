@@ -61,11 +61,7 @@ class QATask(Task):
 
         self.check_language(lang)
         table = loaders.read_source(source, {".json": loaders.read_squad_json}, split=split)
-        examples = [self._example(record, table, lang) for record in table.records]
-        loaders.check_unique_ids(
-            ((ex["id"], rec.line) for ex, rec in zip(examples, table.records, strict=True)), table.where
-        )
-        return examples
+        return self.examples_of(table.records, table, lang)
 
     def _example(self, record: Record, table: Table, lang: str) -> Example:
         from selftt.datamodules.loaders import check_answer_starts, require_fields, require_text

@@ -11,14 +11,18 @@ from pathlib import Path
 from typing import Any
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, fsync it, then rename it into place."""
+def write_file_atomic(path: str | Path, write: Callable[[Any], None]) -> None:
+    """Let ``write`` fill a binary temporary file beside ``path``, fsync it, rename it into place.
+
+    A process killed at any moment leaves either the previous file or the complete new one at
+    ``path`` (and at worst a ``.<name>.*.tmp`` file that nothing reads).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -26,6 +30,11 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """``text`` as UTF-8, written atomically."""
+    write_file_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def write_json_atomic(path: str | Path, data: object) -> None:
@@ -74,23 +83,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:
-    """``torch.save`` into a temporary file beside ``path``, fsync it, then rename it into place.
-
-    A process killed at any moment leaves either the previous file or the complete new one at
-    ``path`` (and at worst a ``.<name>.*.tmp`` file that nothing reads).
-    """
+    """``torch.save(obj)`` written atomically."""
     import torch  # here: the JSON writers above need no torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    write_file_atomic(path, lambda f: torch.save(obj, f))
