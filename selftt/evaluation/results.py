@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +81,7 @@ def build_results(
         "settings": {
             "eval_sets": [f"{name}:{m['n']}" for name, m in metrics.items()],
             "max_examples": max_examples,
-            "generation": asdict(module.generation),
+            "generation": module.generation.decoding(),
             "prompt_style": datamodule.formatter.style if datamodule.formatter else None,
             "quantization": getattr(module, "resolved_quantization", None),
         },

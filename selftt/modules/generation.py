@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 from tqdm.auto import tqdm
 
 from selftt.errors import ConfigError
+
+BATCHING_ONLY = ("max_batch_tokens", "max_batch_size", "prefix_cache")
+"""Generation settings that change speed and memory, never the generated text."""
 
 
 @dataclass
@@ -31,6 +34,10 @@ class GenerationSettings:
     prefix_cache: bool = True
     """Run the leading tokens all prompts of a call share (an instruction, few-shot examples)
     through the model once and reuse their KV cache in every batch."""
+
+    def decoding(self) -> dict:
+        """The settings that decide what is generated (not how fast): without ``BATCHING_ONLY``."""
+        return {k: v for k, v in asdict(self).items() if k not in BATCHING_ONLY}
 
     def validate(self, key: str) -> None:
         for name in ("max_new_tokens", "max_batch_tokens", "max_batch_size"):

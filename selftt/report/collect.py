@@ -160,10 +160,17 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
+BATCHING_ONLY = ("max_batch_tokens", "max_batch_size", "prefix_cache")
+"""Speed-only generation settings, as in ``selftt.modules.generation`` (not imported from there: it
+pulls in torch, and ``report`` starts in half a second without it; a test keeps them equal)."""
+
+
 def _own_settings(entry: Entry) -> dict:
     """The run's settings, with ``eval_sets`` cut to this entry's set: other sets of the run do not
-    change how this one was evaluated (and its size is compared as ``n``)."""
+    change how this one was evaluated (and its size is compared as ``n``); batch sizes never do."""
     settings = dict(entry.run.settings)
+    if isinstance(settings.get("generation"), dict):  # files written before batching keys were left out
+        settings["generation"] = {k: v for k, v in settings["generation"].items() if k not in BATCHING_ONLY}
     if isinstance(settings.get("eval_sets"), list):
         prefix = f"{entry.score.eval_set}:"
         settings["eval_sets"] = [

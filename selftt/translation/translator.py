@@ -6,7 +6,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +155,7 @@ class SelfTranslator:
 
     def key_inputs(self, module: Any, shots: list[tuple[str, str]], src_lang: str, tgt_lang: str) -> dict:
         """Everything that changes a translation: model, prompt and shots, decoding, task, languages."""
-        decoding = {
-            k: v
-            for k, v in asdict(self.generation).items()
-            if k not in ("max_batch_tokens", "max_batch_size", "prefix_cache")  # batching only
-        }
+        decoding = self.generation.decoding()  # batch sizes and the prefix cache change no output
         return {
             "task": self.task.name,
             "src_lang": src_lang,

@@ -354,3 +354,17 @@ def test_unseeded_runs_and_extra_keys(tmp_path):
     assert any("'seed' must be an integer or null" in s for s in coll.skipped)
     md = (write_report(root, tmp_path / "out") / "report.md").read_text(encoding="utf-8")
     assert "44.0 (1 seed)" in md and "nli/stt seed unset: several runs for de" in md
+
+
+def test_batch_sizes_and_the_prefix_cache_are_not_a_mismatch(tmp_path):
+    """They change speed, not outputs: seeds run with other batching settings are averaged as usual."""
+    from selftt.modules.generation import BATCHING_ONLY as GENERATOR_BATCHING_ONLY
+    from selftt.report.collect import BATCHING_ONLY
+
+    assert BATCHING_ONLY == GENERATOR_BATCHING_ONLY
+    root = tmp_path / "logs"
+    for seed, batching in enumerate([{"max_batch_tokens": 8192}, {"max_batch_size": 4, "prefix_cache": True}]):
+        settings = {"eval_sets": ["xquad_de:52"], "generation": {"max_new_tokens": 32, **batching}}
+        _write(root, f"s{seed}", _result("qa", "stt", seed, {"xquad_de": ("de", 20 + seed)}, settings=settings))
+    (cell,) = collect(root).cells.values()
+    assert cell.mismatch is None and cell.values == [20.0, 21.0]
