@@ -206,7 +206,6 @@ class SelfTTDataModule(LightningDataModule):
             if comp.name != "src":
                 continue
             key = f"data.components[{i}]"
-            self.task.check_language(comp.lang, f"{key}.lang")
             examples = self.task.load(comp.path, comp.lang, split=comp.split)
             if not holdout and self.val_holdout:
                 examples, holdout = self._split_holdout(examples, comp)
@@ -215,9 +214,6 @@ class SelfTTDataModule(LightningDataModule):
                 self.source_examples, self.source_lang = examples, comp.lang
             train += self._encode_component(examples, comp, key)
         self.pending_translations = {c.lang for c in self.components if c.name != "src"}
-        for i, comp in enumerate(self.components):
-            if comp.name != "src":
-                self.task.check_language(comp.lang, f"data.components[{i}].lang")
         self._report(train)
         return train, holdout
 
@@ -276,9 +272,8 @@ class SelfTTDataModule(LightningDataModule):
         """The held-out examples of the first 'src' component alone (validating without fit)."""
         if not self.val_holdout:
             return []
-        for i, comp in enumerate(self.components):
+        for comp in self.components:
             if comp.name == "src":
-                self.task.check_language(comp.lang, f"data.components[{i}].lang")
                 return self._split_holdout(self.task.load(comp.path, comp.lang, split=comp.split), comp)[1]
         return []
 

@@ -42,13 +42,13 @@ def check_new_name(name: str, taken: list[str], key: str) -> str:
 
 
 def load_eval_sets(task: Task, sets: list[EvalSet], key: str, taken: list[str]) -> list[LoadedEvalSet]:
-    """Load each set; with ``fewshot: k`` and no ``fewshot_path`` its first k examples become the
-    in-context examples and are not scored."""
+    """Load each set (its language was checked when the data module was built); with
+    ``fewshot: k`` and no ``fewshot_path`` its first k examples become the in-context examples
+    and are not scored."""
     names = list(taken)
     loaded = []
     for i, eval_set in enumerate(sets):
         set_key = f"{key}[{i}]"
-        task.check_language(eval_set.lang, f"{set_key}.lang")
         if eval_set.fewshot < 0:
             raise ConfigError(f"{set_key}.fewshot", f"must be >= 0, got {eval_set.fewshot}")
         name = check_new_name(eval_set.name or default_name(eval_set), names, set_key)
