@@ -145,12 +145,13 @@ def write_config(tmp_path, tiny_model, math_file):
     return write
 
 
-def run_selftt_command(args: list[str], cwd: Path, timeout: int = 300):
-    """``python -m selftt ARGS`` in a subprocess, offline, one thread; returns CompletedProcess."""
+def run_selftt_command(args: list[str], cwd: Path, timeout: int = 300, env: dict[str, str] | None = None):
+    """``python -m selftt ARGS`` in a subprocess, offline, one thread, with ``env`` added to the
+    environment; returns CompletedProcess."""
     import subprocess
     import sys
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "selftt", *args],
         cwd=cwd,
@@ -161,9 +162,19 @@ def run_selftt_command(args: list[str], cwd: Path, timeout: int = 300):
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_selftt():
     return run_selftt_command
+
+
+def with_pythonpath(folder: str | Path) -> dict[str, str]:
+    """``env`` for ``run_selftt`` that puts ``folder`` first on PYTHONPATH (fault injection, fakes)."""
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))}
+
+
+@pytest.fixture(scope="session")
+def pythonpath_env():
+    return with_pythonpath
 
 
 @pytest.fixture

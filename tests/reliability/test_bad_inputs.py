@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +40,7 @@ PREVIOUS_LORA = {"r": 2, "alpha": 4, "dropout": 0.0, "target_modules": ["q_proj"
 
 
 @pytest.fixture(scope="module")
-def previous_run(tmp_path_factory) -> Path:
+def previous_run(tmp_path_factory, run_selftt) -> Path:
     """A finished fit (LoRA r=2 on q_proj/v_proj; src + self-translated de): logs, checkpoints, cache."""
     root = tmp_path_factory.mktemp("previous_run")
     data = root / "train.jsonl"
@@ -71,15 +68,7 @@ def previous_run(tmp_path_factory) -> Path:
         "translation": {"cache_dir": str(root / "cache"), "filters": off, **TRANSLATION},
     }
     (root / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "selftt", "fit", "--config", str(root / "config.yaml")],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_selftt(["fit", "--config", str(root / "config.yaml")], cwd=root)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (root / "logs" / "run" / "version_0" / "checkpoints" / "last.ckpt").is_file()
     assert list((root / "cache").glob("*/part-*.jsonl"))
@@ -97,7 +86,8 @@ class Ctx:
     no_filters: dict
     expect: list[str] = field(default_factory=list)
     """Text the error line must hold that is known only once the case has written its files."""
-    env: dict[str, str] = field(default_factory=dict)
+    pythonpath: Path | None = None
+    """A folder to put first on the command's PYTHONPATH (a fake package)."""
     exclude: set[Path] = field(default_factory=set)
     """The configs the case writes (left out of the snapshot)."""
 
@@ -186,7 +176,7 @@ def no_bitsandbytes(ctx: Ctx) -> list[str]:
     fake = ctx.tmp / "fake_site" / "bitsandbytes"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text('raise ImportError("simulated: no bitsandbytes build here")\n')
-    ctx.env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(fake.parent), os.environ.get("PYTHONPATH")]))}
+    ctx.pythonpath = fake.parent
     return ctx.config(model={"quantization": "4bit"})
 
 
@@ -371,13 +361,12 @@ CASES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_ends_with_one_line_and_leaves_files_alone(case, ctx, run_selftt, monkeypatch):
+def test_bad_input_ends_with_one_line_and_leaves_files_alone(case, ctx, run_selftt, pythonpath_env):
     """Exit 2, one last ``selftt: error`` line saying what is wrong where, the previous run untouched."""
     args = case.spoil(ctx)
-    for name, value in {"PYTHONDONTWRITEBYTECODE": "1", **ctx.env}.items():
-        monkeypatch.setenv(name, value)
     before = snapshot(ctx.tmp, ctx.exclude)
-    result = run_selftt([case.command, *args], cwd=ctx.tmp)
+    env = {"PYTHONDONTWRITEBYTECODE": "1", **(pythonpath_env(ctx.pythonpath) if ctx.pythonpath else {})}
+    result = run_selftt([case.command, *args], cwd=ctx.tmp, env=env)
     after = snapshot(ctx.tmp, ctx.exclude)
 
     lines = result.stderr.rstrip().splitlines()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +10,7 @@ import pytest
 FAULTS = str(Path(__file__).resolve().parent)
 
 
-def _run_ddp(tmp_path, write_config, how: str, rank: int, timeout_s: float = 20.0):
+def _run_ddp(tmp_path, write_config, run_selftt, pythonpath_env, how: str, rank: int, timeout_s: float = 20.0):
     config = write_config(
         strategy="ddp",
         devices=2,
@@ -22,22 +19,9 @@ def _run_ddp(tmp_path, write_config, how: str, rank: int, timeout_s: float = 20.
         callbacks=[{"class_path": "faults.FailAt", "init_args": {"step": 2, "how": how, "rank": rank}}],
         extra={"watchdog": {"timeout": timeout_s, "interval": 0.5}},
     )
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": os.pathsep.join([FAULTS, os.environ.get("PYTHONPATH", "")]),
-    }
     start = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "selftt", "fit", "--config", str(config)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,  # the whole run; a hang would take the 30-minute process-group timeout
-    )
+    # timeout: the whole run; a hang would take the 30-minute process-group timeout
+    result = run_selftt(["fit", "--config", str(config)], cwd=tmp_path, timeout=240, env=pythonpath_env(FAULTS))
     return result, time.monotonic() - start
 
 
@@ -52,8 +36,10 @@ def _run_ddp(tmp_path, write_config, how: str, rank: int, timeout_s: float = 20.
     ],
     ids=["rank1-raises", "rank1-killed", "rank0-raises", "rank0-killed"],
 )
-def test_a_failed_rank_ends_the_run_with_its_name(tmp_path, write_config, how, rank, expected):
-    result, seconds = _run_ddp(tmp_path, write_config, how, rank)
+def test_a_failed_rank_ends_the_run_with_its_name(
+    tmp_path, write_config, run_selftt, pythonpath_env, how, rank, expected
+):
+    result, seconds = _run_ddp(tmp_path, write_config, run_selftt, pythonpath_env, how, rank)
     stderr = result.stderr
     assert result.returncode != 0, stderr[-2000:]
     assert expected in stderr, stderr[-3000:]

@@ -3,10 +3,7 @@ an uninterrupted run; a NaN loss stops the run and keeps the last good checkpoin
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,21 +13,14 @@ FAULTS = str(Path(__file__).resolve().parent)
 MAX_STEPS = 8
 
 
-def _fit(tmp_path: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": os.pathsep.join([FAULTS, os.environ.get("PYTHONPATH", "")]),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "selftt", "fit", "--config", str(config), *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+@pytest.fixture
+def fit(tmp_path, run_selftt, pythonpath_env):
+    """``python -m selftt fit --config CONFIG ARGS`` in ``tmp_path``, the fault callbacks importable."""
+
+    def run(config: Path, *args: str):
+        return run_selftt(["fit", "--config", str(config), *args], cwd=tmp_path, env=pythonpath_env(FAULTS))
+
+    return run
 
 
 def _config(write_config, name: str, fault: dict | None = None) -> Path:
@@ -66,10 +56,10 @@ def _assert_same_training_state(a: dict, b: dict) -> None:
 _REFERENCE: dict[str, dict] = {}
 
 
-def _uninterrupted_end_state(tmp_path: Path, write_config) -> dict:
+def _uninterrupted_end_state(fit, write_config, tmp_path: Path) -> dict:
     """The last checkpoint of a run never killed (same model, data and seed in every test: run once)."""
     if "state" not in _REFERENCE:
-        reference = _fit(tmp_path, _config(write_config, "reference"))
+        reference = fit(_config(write_config, "reference"))
         assert reference.returncode == 0, reference.stderr[-3000:]
         state = _checkpoint(tmp_path / "logs" / "reference" / "version_0" / "checkpoints" / "last.ckpt")
         assert state["global_step"] == MAX_STEPS
@@ -88,12 +78,12 @@ def _uninterrupted_end_state(tmp_path: Path, write_config) -> dict:
     ids=["between-checkpoints", "during-checkpoint-save", "late"],
 )
 def test_fit_killed_mid_epoch_resumes_to_the_uninterrupted_end_state(
-    tmp_path, write_config, fault, last_good_step
+    tmp_path, write_config, fit, fault, last_good_step
 ):
-    expected = _uninterrupted_end_state(tmp_path, write_config)
+    expected = _uninterrupted_end_state(fit, write_config, tmp_path)
 
     config = _config(write_config, "killed", fault)
-    killed = _fit(tmp_path, config)
+    killed = fit(config)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     checkpoints = tmp_path / "logs" / "killed" / "version_0" / "checkpoints"
     last = checkpoints / "last.ckpt"
@@ -101,7 +91,7 @@ def test_fit_killed_mid_epoch_resumes_to_the_uninterrupted_end_state(
     assert left["global_step"] == last_good_step
     assert not [p for p in checkpoints.iterdir() if p.name.endswith(".ckpt") and p.stat().st_size == 0]
 
-    resumed = _fit(tmp_path, _config(write_config, "killed"), "--ckpt_path", str(last))
+    resumed = fit(_config(write_config, "killed"), "--ckpt_path", str(last))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Restoring states from the checkpoint" in resumed.stdout + resumed.stderr
     final = _checkpoint(tmp_path / "logs" / "killed" / "version_1" / "checkpoints" / "last.ckpt")
@@ -109,8 +99,8 @@ def test_fit_killed_mid_epoch_resumes_to_the_uninterrupted_end_state(
 
 
 @pytest.mark.slow
-def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, write_config):
-    result = _fit(tmp_path, _config(write_config, "nan", {"step": 3, "how": "nan"}))
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, write_config, fit):
+    result = fit(_config(write_config, "nan", {"step": 3, "how": "nan"}))
     assert result.returncode == 2, result.stderr[-3000:]
     lines = [line for line in result.stderr.splitlines() if line.startswith("selftt: error")]
     assert len(lines) == 1, result.stderr[-3000:]

@@ -107,16 +107,7 @@ def test_a_run_writes_only_into_its_run_directory_and_cache(tmp_path, write_conf
     config = write_config(val_sets=[{"path": str(mgsm_file), "lang": "de", "name": "../../escaped"}], max_steps=2)
     before = {p for p in tmp_path.rglob("*")}
     env_home = {"HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), "SELFTT_HOME": str(home / "selftt")}
-    old = {k: os.environ.get(k) for k in env_home}
-    os.environ.update(env_home)
-    try:
-        result = run_selftt(["fit", "--config", str(config)], cwd=tmp_path)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    result = run_selftt(["fit", "--config", str(config)], cwd=tmp_path, env=env_home)
     assert result.returncode == 0, result.stderr[-3000:]
     # matplotlib (imported by torchmetrics) builds its font list once in the user's cache folder:
     # a library's own cache, not a path any config or data file chose
