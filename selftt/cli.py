@@ -18,7 +18,7 @@ from selftt.callbacks.prediction_writer import PredictionWriter
 from selftt.callbacks.rank_watchdog import RankWatchdog
 from selftt.callbacks.self_translate import SelfTranslateCallback
 from selftt.datamodules import SelfTTDataModule
-from selftt.errors import SelfTTError
+from selftt.errors import ConfigError, DataError, SelfTTError
 from selftt.modules import SelfTTModule
 from selftt.trainer import SelfTTTrainer, check_checkpoint, is_checkpoint_file_path
 
@@ -117,8 +117,6 @@ def _check_config_files(argv: list[str]) -> None:
     """
     import yaml
 
-    from selftt.errors import DataError
-
     for i, arg in enumerate(argv):
         value = argv[i + 1] if arg in ("-c", "--config") and i + 1 < len(argv) else None
         value = arg.partition("=")[2] if arg.startswith("--config=") else value
@@ -159,8 +157,6 @@ _OPTIMIZER_ARGS = {  # torch.optim's "Invalid <what>: <value>" -> (init_args key
 def _torch_optim_error(err: ValueError) -> SelfTTError | None:
     """Part of ``cli_main``: a ValueError that torch.optim raised for a bad optimizer or scheduler
     argument, as a ConfigError naming the config key; None for any other ValueError."""
-    from selftt.errors import ConfigError
-
     tb = err.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
