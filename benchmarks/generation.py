@@ -56,6 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip timing the prompt forward passes (prefill) of each method's batches alone",
     )
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"], help="model weights and compute")
     p.add_argument("--out", type=Path, default=_common.DEFAULT_OUT, help="folder for the JSON + Markdown")
     return p.parse_args(argv)
 
@@ -167,7 +169,7 @@ def run_per_example(model, tokenizer, prompts, args) -> tuple[list[str], list[li
     start = time.perf_counter()
     with torch.no_grad():
         for prompt in prompts:
-            enc = tokenizer(prompt, return_tensors="pt")
+            enc = tokenizer(prompt, return_tensors="pt").to(model.device)
             out = model.generate(**enc, **kwargs)
             new = out[0, enc["input_ids"].shape[1] :].tolist()
             texts.append(cut_at_stop(tokenizer.decode(new, skip_special_tokens=True), STOP))
@@ -192,7 +194,7 @@ def run_hf_batched(
         start = time.perf_counter()
         with torch.no_grad():
             for b in range(0, len(prompts), batch_size):
-                enc = tokenizer(prompts[b : b + batch_size], return_tensors="pt", padding=True)
+                enc = tokenizer(prompts[b : b + batch_size], return_tensors="pt", padding=True).to(model.device)
                 out = model.generate(**enc, **kwargs)
                 width = enc["input_ids"].shape[1]
                 for row in range(out.shape[0]):
@@ -217,7 +219,7 @@ def prefill_seconds(model, tokenizer, prompts: list[str], batches: list[list[int
         start = time.perf_counter()
         with torch.no_grad():
             for batch in batches:
-                enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True)
+                enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True).to(model.device)
                 model(**enc, use_cache=True, logits_to_keep=1)
         return time.perf_counter() - start
     finally:
@@ -257,8 +259,8 @@ def warm_up(model, tokenizer, prompts) -> None:
     tokenizer.padding_side = "left"
     try:
         with torch.no_grad():
-            model.generate(**tokenizer(prompts[0], return_tensors="pt"), **kwargs)
-            model.generate(**tokenizer(prompts[:2], return_tensors="pt", padding=True), **kwargs)
+            model.generate(**tokenizer(prompts[0], return_tensors="pt").to(model.device), **kwargs)
+            model.generate(**tokenizer(prompts[:2], return_tensors="pt", padding=True).to(model.device), **kwargs)
     finally:
         tokenizer.padding_side = side
 
@@ -276,7 +278,7 @@ def main(argv: list[str] | None = None) -> dict:
     env = _common.environment(args.threads)
     path = resolve_model_path(args.model)
     tokenizer = load_tokenizer(args.model)
-    model = load_causal_lm(args.model, "none", torch.device("cpu"), torch.float32)
+    model = load_causal_lm(args.model, "none", torch.device(args.device), getattr(torch, args.dtype))
     model.eval()
     prompts = build_prompts(args.data, args.num_prompts, args.n_shots, args.seed)
     prompt_lengths = [len(tokenizer(p)["input_ids"]) for p in prompts]
@@ -322,7 +324,11 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"  prefill alone, {methods[key][0]}: {r['prefill_s']:.2f} s", flush=True)
 
     reference = results["per_example"]["texts"]
+    window = getattr(model.config, "sliding_window", None)
+    long_rows = [i for i, n in enumerate(prompt_lengths) if window and n > window]
     for r in results.values():
+        same = [r["texts"][i] == reference[i] for i in long_rows]
+        r["identical_beyond_window"] = sum(same) / len(same) if same else None
         counted = [count_new_tokens(ids, tokenizer.eos_token_id, tokenizer) for ids in r.pop("new_ids")]
         r["generated_tokens"] = sum(counted)
         r["tokens_per_s"] = r["generated_tokens"] / r["wall_s"]
@@ -362,8 +368,8 @@ def main(argv: list[str] | None = None) -> dict:
             "baseline_batch_size": baseline_bs,
             "repeats": args.repeats,
             "seed": args.seed,
-            "dtype": "float32",
-            "device": "cpu",
+            "dtype": args.dtype,
+            "device": args.device,
         },
         "prompt_tokens": {
             "total": sum(prompt_lengths),
@@ -371,6 +377,8 @@ def main(argv: list[str] | None = None) -> dict:
             "max": max(prompt_lengths),
             "mean": statistics.mean(prompt_lengths),
             "shared_prefix": shared_prefix_tokens(tokenizer, prompts),
+            "sliding_window": window,
+            "longer_than_window": len(long_rows),
         },
         "methods": {k: {kk: vv for kk, vv in v.items() if kk != "texts"} for k, v in results.items()},
         "targets": targets,
@@ -405,6 +413,7 @@ def report(result: dict) -> list[str]:
                 f"{r['speedup_vs_per_example']:.2f}x",
                 f"{r['speedup_vs_hf_batched']:.2f}x",
                 f"{100 * r['identical_to_per_example']:.0f}%",
+                *([f"{100 * r['identical_beyond_window']:.0f}%"] if pt.get("longer_than_window") else []),
             ]
         )
     lines = [
@@ -420,6 +429,11 @@ def report(result: dict) -> list[str]:
         f"(batches: {m['selftt']['batch_sizes']}); "
         f"HF batched baseline: batch size {st['baseline_batch_size']}",
         f"- fastest of {st['repeats']} run(s) per method, after one warm-up",
+        *(
+            [f"- sliding-window attention over {pt['sliding_window']} tokens: {pt['longer_than_window']} prompts are longer"]
+            if pt.get("sliding_window")
+            else []
+        ),
         "",
         *_common.table(
             [
@@ -433,6 +447,7 @@ def report(result: dict) -> list[str]:
                 "vs per-example",
                 "vs HF batched",
                 "same text as per-example",
+                *([f"same, {pt['longer_than_window']} prompts > window"] if pt.get("longer_than_window") else []),
             ],
             rows,
         ),

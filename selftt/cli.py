@@ -17,6 +17,7 @@ from selftt.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from selftt.callbacks.prediction_writer import PredictionWriter
 from selftt.callbacks.rank_watchdog import RankWatchdog
 from selftt.callbacks.self_translate import SelfTranslateCallback
+from selftt.callbacks.throughput import TrainingThroughput
 from selftt.datamodules import SelfTTDataModule
 from selftt.errors import ConfigError, DataError, SelfTTError
 from selftt.modules import SelfTTModule
@@ -73,6 +74,7 @@ class SelfTTCLI(LightningCLI):
         parser.add_lightning_class_args(AdapterExport, "adapter_export")
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
         parser.add_lightning_class_args(RankWatchdog, "watchdog")
+        parser.add_lightning_class_args(TrainingThroughput, "throughput")
 
 
     def _parse_ckpt_path(self) -> None:

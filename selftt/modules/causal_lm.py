@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import transformers.modeling_utils
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torchmetrics import MeanMetric
@@ -28,6 +29,9 @@ from selftt.modules.packaged_models import resolve_model_path
 
 log = logging.getLogger(__name__)
 
+MASK_LOGITS_TO_KEEP = hasattr(transformers.modeling_utils, "slice_logits_to_keep")
+"""Does this transformers take a boolean batch x length ``logits_to_keep`` (5.24 does, 5.17 not)?"""
+
 
 def answer_loss(
     model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
@@ -36,16 +40,24 @@ def answer_loss(
     computes it, but with logits only where a label follows.
 
     The full logits are batch x length x vocabulary (262k for Gemma 3: ~1 GB for 8 x 112 tokens
-    in float32); ``logits_to_keep`` with a boolean mask projects only the answer positions.
+    in float32). Where transformers accepts a boolean ``logits_to_keep`` mask (batch x length;
+    versions with ``modeling_utils.slice_logits_to_keep``) only the answer positions are
+    projected; older versions take a 1-D index tensor, so the positions where any row has an
+    answer token are projected and the others dropped after. The loss is the same either way.
     """
     keep = torch.zeros_like(labels, dtype=torch.bool)
     keep[:, :-1] = labels[:, 1:] != -100
-    out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=keep)
-    logits = out.logits
-    if logits.dim() == 3:  # a model that ignores the mask: shift over the full sequence
-        logits, targets = logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1)
+    if MASK_LOGITS_TO_KEEP:
+        out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=keep)
+        logits, targets = out.logits, labels[:, 1:][keep[:, :-1]]
     else:
-        targets = labels[:, 1:][keep[:, :-1]]
+        columns = keep.any(dim=0).nonzero().squeeze(1)
+        out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=columns)
+        logits, targets = out.logits, labels[:, columns + 1][keep[:, columns]]
+        if logits.shape[1] == columns.numel():
+            logits = logits[keep[:, columns]]
+    if logits.dim() == 3:  # a model that ignores logits_to_keep: shift over the full sequence
+        logits, targets = logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1)
     return torch.nn.functional.cross_entropy(logits.float(), targets, ignore_index=-100)
 
 

@@ -155,23 +155,26 @@ class BatchedGenerator:
             self.model.train(was_training)
         return outputs
 
-    def _prefix_cache(self, encoded: list[list[int]]) -> tuple[int, object] | None:
-        """(length, KV cache) of the prompts' shared leading tokens, or None when not worth it."""
+    def _prefix_cache(self, encoded: list[list[int]]) -> tuple[int, object, str] | None:
+        """(length, KV cache, the name ``generate`` takes it by) of the prompts' shared leading
+        tokens, or None when not worth it."""
         shared = shared_prefix_length(encoded) if self.settings.prefix_cache else 0
         if shared < MIN_SHARED_PREFIX:
             return None
         device = next(self.model.parameters()).device
         ids = torch.tensor([encoded[0][:shared]], device=device)
         out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
-        cache = out.get("cache")  # transformers 5 ('past_key_values' before, deprecated now)
-        return shared, cache if cache is not None else out.past_key_values
+        cache = out.get("cache")  # transformers >= 5.2x; 'past_key_values' before (5.17 still)
+        if cache is not None:
+            return shared, cache, "cache"
+        return shared, out.past_key_values, "past_key_values"
 
     def _generate_batch(
         self,
         encoded: list[list[int]],
         budgets: list[int],
         stop: Sequence[str],
-        prefix: tuple[int, object] | None = None,
+        prefix: tuple[int, object, str] | None = None,
     ) -> list[str]:
         tokenizer = self.tokenizer
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -201,7 +204,7 @@ class BatchedGenerator:
         if prefix is not None:
             cache = copy.deepcopy(prefix[1])
             cache.batch_repeat_interleave(len(encoded))
-            kwargs["cache"] = cache
+            kwargs[prefix[2]] = cache
         out = self.model.generate(
             input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), **kwargs
         )

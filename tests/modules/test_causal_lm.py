@@ -152,7 +152,9 @@ def test_gradient_checkpointing_trains_with_gradients_everywhere(make_run):
     module, data, trainer = make_run(max_steps=2, callbacks=[check])
     module.gradient_checkpointing = True
     trainer.fit(module, datamodule=data)
-    assert module.model.base_model.model.is_activation_checkpointing
+    base = module.model.base_model.model
+    # transformers >= 5.2x calls it activation checkpointing; 5.17 (the GPU image's) gradient
+    assert getattr(base, "is_activation_checkpointing", None) or base.is_gradient_checkpointing
     assert len(check.missing) == 2 and not any(check.missing)
 
 
@@ -167,10 +169,17 @@ def test_injected_scheduler_steps_every_optimizer_step(make_run):
     assert trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(1e-2)
 
 
-def test_answer_loss_equals_hugging_face_loss_and_gradients(tiny_model):
-    """Logits only at answer positions: the same loss and LoRA gradients as the full-logits loss."""
-    from selftt.modules import LoraSettings, SelfTTModule
+@pytest.mark.parametrize("boolean_mask", [True, False], ids=["mask-logits_to_keep", "index-logits_to_keep"])
+def test_answer_loss_equals_hugging_face_loss_and_gradients(tiny_model, boolean_mask, monkeypatch):
+    """Logits only at answer positions: the same loss and LoRA gradients as the full-logits loss,
+    with a boolean logits_to_keep mask (transformers >= 5.2x) and with the 1-D index form older
+    versions (5.17, the GPU image's) take."""
+    from selftt.modules import LoraSettings, SelfTTModule, causal_lm
     from selftt.modules.causal_lm import answer_loss
+
+    if boolean_mask and not causal_lm.MASK_LOGITS_TO_KEEP:
+        pytest.skip("this transformers takes no boolean logits_to_keep mask")
+    monkeypatch.setattr(causal_lm, "MASK_LOGITS_TO_KEEP", boolean_mask)
 
     torch.manual_seed(0)
     module = SelfTTModule(tiny_model, quantization="none", lora=LoraSettings(r=4, alpha=8, dropout=0.0))
