@@ -40,17 +40,33 @@ def probe_logits(model, tokenizer, device) -> torch.Tensor:  # noqa: F821 - torc
 
 
 class ProbeLogits(Callback):
-    """Writes the trained model's logits for ``PROBE_TEXT`` to ``output_file`` at the end of fit."""
+    """At the end of fit (global rank 0), writes to ``output_file`` the trained model's logits for
+    ``PROBE_TEXT`` and the logits after the adapter, exported with selftt's own
+    ``export_adapter``, is loaded back into the same model as a second adapter: same process,
+    same base weights, same kernels, so any difference is the export's."""
 
     def __init__(self, output_file: str) -> None:
         self.output_file = output_file
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        import tempfile
+
         from safetensors.torch import save_file
 
-        if trainer.is_global_zero:
-            logits = probe_logits(pl_module.model, pl_module.tokenizer, pl_module.device)
-            save_file({"logits": logits.contiguous()}, self.output_file)
+        if not trainer.is_global_zero:
+            return
+        model = pl_module.model
+        logits = probe_logits(model, pl_module.tokenizer, pl_module.device)
+        with tempfile.TemporaryDirectory() as tmp:
+            pl_module.export_adapter(tmp)
+            model.load_adapter(tmp, adapter_name="reloaded")
+            model.set_adapter("reloaded")
+            try:
+                reloaded = probe_logits(model, pl_module.tokenizer, pl_module.device)
+            finally:
+                model.set_adapter("default")
+                model.delete_adapter("reloaded")
+        save_file({"logits": logits.contiguous(), "reloaded_in_process": reloaded.contiguous()}, self.output_file)
 
 
 def difference(a, b) -> dict:
@@ -72,9 +88,10 @@ def compare_reloaded(model_dir: str, adapter: str, probe: str, mode: str, device
     device = torch.device(device_name)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     quantization = "4bit" if mode == "qlora" else "none"
-    saved = load_file(probe)["logits"]
+    probes = load_file(probe)
+    saved = probes["logits"]
     tokenizer = load_tokenizer(adapter)
-    result = {}
+    result = {"in_process_reload": difference(saved, probes["reloaded_in_process"])}
     base = load_causal_lm(model_dir, quantization, device, dtype)
     model = attach_lora(
         base, LoraSettings(r=16, alpha=32, dropout=0.0), quantization == "4bit", True, adapter

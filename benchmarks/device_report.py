@@ -37,6 +37,8 @@ def training_rows(jobs: list[dict]) -> list[list]:
     for job in jobs:
         for path in ("selftt", "hf"):
             run = job.get(path)
+            if run is None and path == "hf" and "selftt" in job:
+                continue  # --skip-hf
             if run is None:
                 rows.append(
                     [job["shape"], job["mode"], path, f"error: {job.get('error', 'not run')}"] + ["-"] * 6
@@ -78,6 +80,7 @@ def check_rows(jobs: list[dict]) -> list[list]:
             reload_text = f"error: {reload['error'][:120]}"
         else:
             reload_text = (
+                f"in process {reload['in_process_reload']['max_abs_diff']:.2e}; fresh process: "
                 f"selftt {reload['selftt_reload']['max_abs_diff']:.2e}, "
                 f"PEFT {reload['peft_reload']['max_abs_diff']:.2e} "
                 f"(argmax {100 * reload['peft_reload']['argmax_agreement']:.0f}%)"
