@@ -190,27 +190,24 @@ def flatten(data, prefix: str = "") -> dict:
     return out
 
 
+def run_script(script: str, args: list[str], timeout: float, log: Path | None = None) -> None:
+    """``python benchmarks/<script> ARGS`` in a fresh process; its output to ``log``; a
+    RuntimeError with the end of its stderr when it fails."""
+    cmd = [sys.executable, str(Path(__file__).resolve().parent / script), *args]
+    proc = subprocess.run(cmd, env=child_env(), capture_output=True, text=True, timeout=timeout)
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{script} exited {proc.returncode}: {tail(proc.stderr)}")
+
+
 def reload_check(model_dir: str, run: dict, mode: str, device: str, run_root: Path, timeout: float) -> dict:
     out = run_root / "reload.json"
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve().parent / "device_probe.py"),
-        "--model",
-        model_dir,
-        "--adapter",
-        run["adapter"],
-        "--probe",
-        run["probe"],
-        "--mode",
-        mode,
-        "--device",
-        device,
-        "--out",
-        str(out),
-    ]
-    proc = subprocess.run(cmd, env=child_env(), capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"reload check exited {proc.returncode}: {tail(proc.stderr)}")
+    args = ["--model", model_dir, "--adapter", run["adapter"], "--probe", run["probe"], "--mode", mode]
+    run_script(
+        "device_probe.py", [*args, "--device", device, "--out", str(out)], timeout, run_root / "reload.log"
+    )
     result = json.loads(out.read_text(encoding="utf-8"))
     # In the training process the exported adapter must give the very same logits. A fresh
     # process (selftt's load path, plain PEFT) is reported too: there bf16 kernels may round
@@ -221,31 +218,18 @@ def reload_check(model_dir: str, run: dict, mode: str, device: str, run_root: Pa
 
 def generate_job(args, model_dir: str, shape: str, timeout: float) -> dict:
     out = args.work / "runs" / f"{shape}-generation"
-    device = args.device
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve().parent / "generation.py"),
+    gpu = args.device.startswith("cuda")
+    options = [
         "--model",
         model_dir,
         "-n",
         str(args.gen_prompts),
         "--max-new-tokens",
         str(args.gen_new_tokens),
-        "--device",
-        device,
-        "--dtype",
-        "bfloat16" if device.startswith("cuda") else "float32",
-        "--no-breakdown",
-        "--threads",
-        "4" if device.startswith("cuda") else "1",
-        "--out",
-        str(out),
     ]
-    proc = subprocess.run(cmd, env=child_env(), capture_output=True, text=True, timeout=timeout)
-    (out / "generation.log").parent.mkdir(parents=True, exist_ok=True)
-    (out / "generation.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    if proc.returncode != 0:
-        raise RuntimeError(f"generation benchmark exited {proc.returncode}: {tail(proc.stderr)}")
+    options += ["--device", args.device, "--dtype", "bfloat16" if gpu else "float32", "--no-breakdown"]
+    options += ["--threads", "4" if gpu else "1", "--out", str(out)]
+    run_script("generation.py", options, timeout, out / "generation.log")
     result = json.loads((out / "generation.json").read_text(encoding="utf-8"))
     result.pop("outputs", None)
     result.pop("environment", None)

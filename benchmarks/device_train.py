@@ -202,7 +202,6 @@ def hf_child(model_dir: str, mode: str, s: TrainSettings, out: Path) -> None:
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import (
         AutoModelForCausalLM,
-        BitsAndBytesConfig,
         Trainer,
         TrainerCallback,
         TrainingArguments,
@@ -216,18 +215,14 @@ def hf_child(model_dir: str, mode: str, s: TrainSettings, out: Path) -> None:
         summarize_steps,
     )
     from selftt.datamodules.tokenization import PadCollator
+    from selftt.modules.loading import nf4_config
 
     device = torch.device(s.device)
     dtype = getattr(torch, s.dtype)
     train, pad_id = encode(model_dir, s)
     kwargs: dict = {"dtype": dtype}
     if mode == "qlora":
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=dtype,
-        )
+        kwargs["quantization_config"] = nf4_config(dtype)  # the same settings as selftt's
         kwargs["device_map"] = {"": device}
     torch.manual_seed(s.seed)
     model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)

@@ -145,6 +145,19 @@ def disable_cpu_weight_repacking(model: torch.nn.Module) -> int:
     return len(layers)
 
 
+def nf4_config(compute_dtype: torch.dtype):
+    """QLoRA's quantization (Dettmers et al. 2023): 4-bit NormalFloat weights with double
+    quantization of the scales, matrix multiplies in ``compute_dtype``."""
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=compute_dtype,
+    )
+
+
 def load_causal_lm(
     name_or_path: str,
     quantization: Literal["4bit", "none"],
@@ -157,14 +170,7 @@ def load_causal_lm(
     check_model_path(name_or_path, key)
     kwargs: dict = {"dtype": dtype, "trust_remote_code": trust_remote_code}
     if quantization == "4bit":
-        from transformers import BitsAndBytesConfig
-
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=dtype,
-        )
+        kwargs["quantization_config"] = nf4_config(dtype)
         kwargs["device_map"] = {"": device}
     try:
         model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path, key), **kwargs)
