@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from selftt.datamodules.components import EvalSet
+from selftt.datamodules.loaders import HUB_PREFIX
 from selftt.errors import ConfigError
 from selftt.tasks import Example, Task
 
@@ -44,7 +45,11 @@ def check_new_name(name: str, taken: list[str], key: str) -> str:
 def load_eval_sets(task: Task, sets: list[EvalSet], key: str, taken: list[str]) -> list[LoadedEvalSet]:
     """Load each set (its language was checked when the data module was built); with
     ``fewshot: k`` and no ``fewshot_path`` its first k examples become the in-context examples
-    and are not scored."""
+    and are not scored.
+
+    A ``fewshot_path`` is loaded by the task like any set (so MGSM-style exemplars keep their
+    worked reasoning, see ``MathTask``); from the Hub its ``train`` split is read, where
+    benchmarks keep their exemplars (``hf://juletxara/mgsm:de``)."""
     names = list(taken)
     loaded = []
     for i, eval_set in enumerate(sets):
@@ -57,7 +62,8 @@ def load_eval_sets(task: Task, sets: list[EvalSet], key: str, taken: list[str]) 
         shots: list[Example] = []
         if eval_set.fewshot:
             if eval_set.fewshot_path:
-                pool = task.load(eval_set.fewshot_path, eval_set.lang)
+                hub = eval_set.fewshot_path.startswith(HUB_PREFIX)
+                pool = task.load(eval_set.fewshot_path, eval_set.lang, split="train" if hub else None)
             else:
                 pool, examples = examples[: eval_set.fewshot], examples[eval_set.fewshot :]
             if len(pool) < eval_set.fewshot or not examples:

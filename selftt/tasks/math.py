@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from selftt.errors import DataError
 from selftt.tasks.base import Example, Task
+from selftt.tasks.math_answer import final_phrases, parse_number_answer, stated_answer
+from selftt.translation.numbers import fold_text
 
 if TYPE_CHECKING:
     from selftt.datamodules.loaders import Record, Table
+
+__all__ = ["FINAL_ANSWER", "INSTRUCTIONS", "MathTask", "normalize_number", "parse_number_answer"]
 
 _ANNOTATION = re.compile(r"<<[^<>]*>>")
 
@@ -31,46 +35,17 @@ FINAL_ANSWER = {
     "zh": "答案是{}。",
 }
 
-# What introduces the final answer, per language (matched case-insensitively after NFKC
-# normalization, which turns full-width "：" into ":"). English is always tried as well.
-_MARKERS = {
-    "en": r"(?:final\s+)?answer\s+is\s*:?|answer\s*:|####",
-    "de": r"Antwort\s+(?:lautet|ist)\s*:?|Antwort\s*:|Ergebnis\s+(?:lautet|ist)\s*:?",
-    "ru": r"ответ\s*(?::|—|-|равен|будет|составляет)|ответ\b",
-    "th": r"คำตอบ(?:สุดท้าย)?\s*(?:คือ|:)",
-    "zh": r"答案\s*(?:是|为|:)|最终答案",
-}
-
-# Digit grouping and decimal marks per language: (group separators, decimal separator).
-_SEPARATORS = {
-    "en": (",", "."),
-    "th": (",", "."),
-    "zh": (",", "."),
-    "de": (".\u00a0\u202f\u2009", ","),
-    "ru": (" \u00a0\u202f\u2009", ","),
-}
-
-
-def _number_pattern(lang: str) -> re.Pattern[str]:
-    groups, decimal = _SEPARATORS.get(lang, _SEPARATORS["en"])
-    g = "[" + re.escape(groups) + "]"
-    # Either digits grouped in threes (1,234 / 1.234 / 1 234) with an optional decimal part, or
-    # plain digits with an optional decimal part using either mark (0.5 and 0,5 are both read as
-    # decimals where they cannot be groups of three).
-    d = re.escape(decimal)
-    grouped = rf"\d{{1,3}}(?:{g}\d{{3}})+(?!\d)(?:{d}\d+)?"
-    plain = r"\d+(?:[.,]\d+)?" if decimal == "," else r"\d+(?:\.\d+)?"
-    return re.compile(
-        rf"(?P<sign>(?<![\dA-Za-z)\]])[-\u2212])?(?:[$€£¥]\s?)?(?<!\d)(?P<num>{grouped}|{plain})"
-    )
-
-
-_NUMBER_RE = {lang: _number_pattern(lang) for lang in _SEPARATORS}
-# The patterns are NFKC-normalized like the text they search: NFKC decomposes Thai SARA AM
-# ("ำ" -> "ํา"), so the raw Thai "คำตอบ" would never match a normalized generation.
-_MARKER_RE = {
-    lang: re.compile(unicodedata.normalize("NFKC", _MARKERS[lang]), re.IGNORECASE) for lang in _MARKERS
-}
+# Labels MGSM's exemplars put before the question and the worked answer ("Question: ...",
+# "Step-by-Step Answer: ..."), per language; removed so that shots look like the scored examples.
+_QUESTION_LABEL = re.compile(
+    r"^\s*(?:Question|Frage|Задача|Вопрос|问题|問題|โจทย์|คำถาม)\s*[:：]\s*", re.IGNORECASE
+)
+_ANSWER_LABEL = re.compile(
+    r"^\s*(?:Step[- ]by[- ]Step Answer|Schritt[- ]für[- ]Schritt[- ]Antwort|Пошаговое\s*решение|"
+    r"คำตอบทีละขั้นตอน|逐步解答|Solution|Lösung|Решение|解答)\s*[:：]\s*",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"(?:[.!?;](?=\s)|[。！？；\n])\s*")
 
 
 def normalize_number(value: Any) -> str | None:
@@ -93,48 +68,29 @@ def normalize_number(value: Any) -> str | None:
     return format(number.normalize(), "f")
 
 
-def _to_ascii_digits(text: str) -> str:
-    """NFKC (full-width digits and punctuation) and any Unicode decimal digit (Thai ๑๒๓) to ASCII."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(str(unicodedata.digit(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text)
+def _read_tsv(path: Path) -> list[Record]:
+    """MGSM TSV: ``question<TAB>number`` (no header), ``question<TAB>worked answer<TAB>number``
+    (exemplars, no header), or any columns named by a header with ``question``."""
+    from selftt.datamodules import loaders
 
-
-def _read_number(match: re.Match[str], lang: str) -> str | None:
-    groups, decimal = _SEPARATORS.get(lang, _SEPARATORS["en"])
-    num = match.group("num")
-    if re.fullmatch(rf"\d{{1,3}}(?:[{re.escape(groups)}]\d{{3}})+(?:{re.escape(decimal)}\d+)?", num):
-        for ch in groups:
-            num = num.replace(ch, "")
-    num = num.replace(",", ".")
-    sign = "-" if match.group("sign") else ""
-    return normalize_number(sign + num)
-
-
-def parse_number_answer(generation: str, lang: str) -> str | None:
-    """The number in the first final-answer sentence of ``generation``, else its last number.
-
-    Understands each language's digit grouping and decimal mark (en ``1,234.5``, de
-    ``1.234,5``, ru ``1 234,5``), full-width and Thai digits, signs and currency symbols.
-    """
-    text = _to_ascii_digits(generation)
-    number_re = _NUMBER_RE.get(lang, _NUMBER_RE["en"])
-    markers = [_MARKER_RE[lang]] if lang in _MARKER_RE and lang != "en" else []
-    markers.append(_MARKER_RE["en"])
-    ends = sorted(m.end() for marker in markers for m in marker.finditer(text))
-    for end in ends:
-        rest = text[end:].lstrip().split("\n", 1)[0]  # the answer may start on the next line
-        found = number_re.search(rest)
-        if found:
-            return _read_number(found, lang)
-    numbers = list(number_re.finditer(text))
-    return _read_number(numbers[-1], lang) if numbers else None
+    lines = Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    cells = [c.strip().lower() for c in next((ln for ln in lines if ln.strip()), "").split("\t")]
+    if "question" in cells and ("answer" in cells or "answer_number" in cells):
+        return loaders.read_tsv(path, header=True)
+    columns = ("question", "answer", "answer_number") if len(cells) == 3 else ("question", "answer_number")
+    return loaders.read_tsv(path, columns=columns)
 
 
 class MathTask(Task):
     """Grade-school math word problems with a chain of thought and a numeric final answer.
 
-    Examples hold ``question``, ``answer`` (the reasoning; ``""`` for MGSM, which has none) and
-    ``final`` (the numeric answer as a normalized string, e.g. ``"72"``).
+    Examples hold ``question``, ``answer`` (the reasoning; ``""`` for MGSM's test questions,
+    which have none) and ``final`` (the numeric answer as a normalized string, e.g. ``"72"``).
+
+    MGSM-style records (``answer_number``) may hold a worked ``answer``, as MGSM's exemplars (its
+    ``train`` split) and GSM8K-style few-shot files do: its reasoning is kept, without the
+    "Step-by-Step Answer:" label, a ``#### N`` line or a closing final-answer sentence (``target``
+    adds the canonical one), and a "Question:" label is removed from the question.
 
     GSM8K reasoning carries calculator annotations such as ``48/2 = <<48/2=24>>24``. They are
     markup for a calculator tool, not language: a translator would mangle or drop them, and a
@@ -154,16 +110,17 @@ class MathTask(Task):
         self.keep_calculator_annotations = keep_calculator_annotations
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
-        """Read GSM8K JSONL (``question``, ``answer`` ending in ``#### N``), MGSM TSV
-        (``question<TAB>number``, no header) or a Hub dataset with either layout
-        (``hf://openai/gsm8k:main``, ``hf://juletxara/mgsm:de``)."""
+        """Read GSM8K JSONL (``question``, ``answer`` ending in ``#### N``), MGSM JSONL or TSV
+        (``question<TAB>number``, no header; exemplars ``question<TAB>answer<TAB>number`` or
+        with a header) or a Hub dataset with either layout (``hf://openai/gsm8k:main``,
+        ``hf://juletxara/mgsm:de``)."""
         # Deferred: importing selftt.datamodules imports the data module, which imports selftt.tasks.
         from selftt.datamodules import loaders
 
         self.check_language(lang)
         readers = {
             ".jsonl": loaders.read_jsonl,
-            ".tsv": lambda p: loaders.read_tsv(p, columns=("question", "answer_number")),
+            ".tsv": _read_tsv,
         }
         table = loaders.read_source(source, readers, split=split)
         return self.examples_of(table.records, table, lang)
@@ -178,10 +135,15 @@ class MathTask(Task):
             if final is None:
                 raise DataError(where, f"answer {record['answer_number']!r} is not a number", line)
             reasoning = ""
+            if record.get("answer") is not None:
+                worked = require_text(record, "answer", where, line)
+                reasoning = self._worked_reasoning(worked, final, lang, where, line)
         else:
             require_fields(record, ("question", "answer"), where, line)
             reasoning, final = self._split_gsm8k(require_text(record, "answer", where, line), where, line)
         question = require_text(record, "question", where, line).strip()
+        if "answer_number" in record:
+            question = _QUESTION_LABEL.sub("", question, count=1)
         if not question:
             raise DataError(where, "empty question", line)
         example_id = str(record["id"]) if record.get("id") is not None else f"{table.stem}-{line}"
@@ -204,6 +166,26 @@ class MathTask(Task):
             reasoning = strip_calculator_annotations(reasoning)
         return reasoning.strip(), final
 
+    def _worked_reasoning(self, answer: str, final: str, lang: str, where: str, line: int | None) -> str:
+        """The reasoning of an MGSM exemplar's (or GSM8K-style) worked answer, checked against ``final``."""
+        text = _ANSWER_LABEL.sub("", answer, count=1)
+        if "####" in text:
+            text, _, stated = text.rpartition("####")
+            _check_stated(normalize_number(stated) or stated.strip(), final, where, line)
+        folded = fold_text(text)  # character for character, so positions carry over
+        phrases = final_phrases(folded)
+        stated = stated_answer(folded, phrases[-1], lang) if phrases else None
+        if stated is not None:
+            _check_stated(stated, final, where, line)
+            thai = phrases[-1].lang == "th"
+            head = text[: phrases[-1].start]
+            breaks = [m.end() for m in _SENTENCE_BREAK.finditer(head)]
+            breaks += [m.end() for m in re.finditer(r"\s+", head)] if thai else []
+            text = text[: max(breaks, default=0)]
+        if not self.keep_calculator_annotations:
+            text = strip_calculator_annotations(text)
+        return text.strip()
+
     def instruction(self, example: Example) -> str:
         """A one-line instruction to solve step by step, then the question."""
         lang = example["lang"]
@@ -221,6 +203,12 @@ class MathTask(Task):
     def parse_answer(self, generation: str, lang: str) -> str | None:
         """The final numeric answer as a normalized string (like ``final``), or None."""
         return parse_number_answer(generation, lang)
+
+
+def _check_stated(stated: str, final: str, where: str, line: int | None) -> None:
+    same = normalize_number(stated) is not None and Decimal(normalize_number(stated)) == Decimal(final)
+    if not same:
+        raise DataError(where, f"the worked answer states {stated} but answer_number is {final}", line)
 
 
 def strip_calculator_annotations(text: str) -> str:

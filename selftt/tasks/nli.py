@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from selftt.errors import DataError
 from selftt.tasks.base import Example, Task
@@ -62,11 +62,140 @@ _LABEL_KEYS = ("label", "gold_label")
 def _label_pattern(lang: str) -> re.Pattern[str]:
     parts = []
     for label, stem in zip(LABELS, _STEMS[lang], strict=True):
-        parts.append(f"(?P<{label}>{_WORD_START[lang]}(?:{stem}))")
+        word_end = r"\w*" if _WORD_START[lang] else ""  # the whole word: "contradict" -> "contradiction"
+        parts.append(f"(?P<{label}>{_WORD_START[lang]}(?:{stem}){word_end})")
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
 _LABEL_RE = {lang: _label_pattern(lang) for lang in _STEMS}
+
+# Negation cues before a label: en, de, ru words; Thai ไม่; Chinese 不/没/非/无 (是否 is a question).
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|neither|nor|cannot|nicht|kein\w*|weder|nie|не|нет|ни)\b|n't\b|ไม่|不|没|沒|非|无|無",
+    re.I,
+)
+# ... and after one, closing its clause: "widerspricht der Prämisse nicht", "противоречия нет".
+_NEGATION_AFTER = frozenset({"nicht", "нет"})
+# What may stand between two labels of an echoed list: "a, b or c", "a / b / c", "a、b还是c".
+_LIST_GAP = re.compile(
+    r"[\s,;/|、，·*\"'`«»„“”「」『』()\[\]-]*"
+    r"(?:(?:or|and|oder|und|или|либо|и|หรือ|และ|或者|或是|或|还是|還是|和|与|與)[\s,、，*\"'`«»„“”「」]*)?",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r"[,;:.!?，；：。！？、\n()]")
+_SENTENCE_END = re.compile(r"[.!?。！？\n]")
+_QUESTION_PARTICLE = re.compile(r"หรือไม่|หรือเปล่า|ไหม|吗|嗎")
+# Where the model gives its verdict; the first label after the last of them is the answer.
+_VERDICT = re.compile(
+    r"\banswer\b|\bI\s+(?:think|would\s+say|'d\s+say|believe)\b|\bAntwort\b|\bich\s+(?:denke|glaube|würde\s+sagen)\b"
+    r"|\bответ\b|\bдумаю\b|คำตอบ|คิดว่า|答案|答\s*[:：]|我认为|我認為|我觉得|应该是",
+    re.IGNORECASE,
+)
+
+
+class _Hit(NamedTuple):
+    start: int
+    end: int
+    label: str
+    script: str  # "th", "zh" or "word"
+
+
+def _hits(text: str, lang: str) -> list[_Hit]:
+    """Label words of ``lang`` and English in ``text``, in order, without overlaps."""
+    langs = ["en"] + ([lang] if lang in _LABEL_RE and lang != "en" else [])
+    found = sorted(
+        (m.start(), -m.end(), m.lastgroup)
+        for code in langs
+        for m in _LABEL_RE[code].finditer(text)
+        if m.lastgroup
+    )
+    hits: list[_Hit] = []
+    for start, neg_end, label in found:
+        if not hits or start >= hits[-1].end:
+            first = text[start]
+            script = (
+                "th" if "\u0e00" <= first <= "\u0e7f" else "zh" if "\u3400" <= first <= "\u9fff" else "word"
+            )
+            hits.append(_Hit(start, -neg_end, label, script))
+    return hits
+
+
+def _listed(text: str, hits: list[_Hit], negated: set[int]) -> set[int]:
+    """Indices of hits in an echoed list: runs of labels joined by list gaps, with two labels or
+    more, and a separator or conjunction (not just spaces: "ไม่ขัดแย้ง เป็นกลาง") or all three.
+    A negated label is no list item ("Нет противоречия, следование")."""
+    listed: set[int] = set()
+    run, joined = [0] if hits else [], False
+    for i in range(1, len(hits) + 1):
+        gap = text[hits[i - 1].end : hits[i].start] if i < len(hits) else None
+        joinable = gap is not None and not {i - 1, i} & negated and "\n" not in gap
+        if joinable and _LIST_GAP.fullmatch(gap):
+            run.append(i)
+            joined = joined or bool(gap.strip())
+            continue
+        labels = {hits[j].label for j in run}
+        if len(labels) == len(LABELS) or (len(labels) > 1 and joined):
+            listed.update(run)
+        run, joined = [i], False
+    return listed
+
+
+def _negated(text: str, hit: _Hit) -> bool:
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, hit.start)]
+    if hit.script == "th":
+        breaks += [m.end() for m in re.finditer(r"\s+", text[: hit.start])]
+    before = text[max(breaks, default=0) : hit.start]
+    if hit.script == "word":
+        words = before.split()[-3:]
+        if _NEGATION.search(" ".join(words)) or (
+            "noch" in (w.lower() for w in words) and "weder" in before.lower()
+        ):
+            return True
+        stop = _CLAUSE_BREAK.search(text, hit.end)
+        after = text[hit.end : stop.start() if stop else len(text)].split()
+        return bool(after) and after[-1].lower() in _NEGATION_AFTER
+    return bool(_NEGATION.search(before[-10:] if hit.script == "th" else before[-4:]))
+
+
+def _in_question(text: str, hit: _Hit) -> bool:
+    end = _SENTENCE_END.search(text, hit.end)
+    if end and end.group() in "?？":
+        return True
+    stop = _CLAUSE_BREAK.search(text, hit.end)
+    after = text[hit.end : stop.start() if stop else len(text)]
+    if hit.script == "th":
+        after = after.split(None, 1)[0] if after.strip() else ""
+    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, hit.start)), default=0)
+    return hit.script != "word" and bool(
+        _QUESTION_PARTICLE.search(after) or "是否" in text[clause_start : hit.start]
+    )
+
+
+def parse_label(generation: str, lang: str) -> str | None:
+    """The English label a generation gives, or None.
+
+    Label words of ``lang`` and English count (inflected forms such as "widerspricht" too), but
+    not those that are negated (a cue before it in its clause: "not"/"no"/"neither"/"nor",
+    "nicht"/"kein"/"weder...noch", "не"/"нет"/"ни", Thai ไม่, Chinese 不/没有/非/无; or clause-final
+    "nicht"/"нет" after it: "widerspricht der Prämisse nicht"), nor those of an echoed list (two
+    or more different labels joined only by commas, slashes or "or"/"and" in any language:
+    "entailment, neutral or contradiction"). Labels in a question (a sentence ending in "?",
+    Thai หรือไม่/ไหม, Chinese 是否/吗) count only when no other does. Of those left, the first
+    after the last verdict phrase ("answer", "I think", "Antwort", "ответ", "คำตอบ", "答案",
+    "我认为" ...) wins, else the first.
+    """
+    hits = _hits(generation, lang)
+    negated = {i for i, hit in enumerate(hits) if _negated(generation, hit)}
+    listed = _listed(generation, hits, negated)
+    clean = [h for i, h in enumerate(hits) if i not in listed | negated]
+    pool = [h for h in clean if not _in_question(generation, h)] or clean
+    if not pool:
+        return None
+    for verdict in reversed(list(_VERDICT.finditer(generation))):
+        after = [h for h in pool if h.start >= verdict.end()]
+        if after:
+            return after[0].label
+    return pool[0].label
 
 
 def normalize_label(value: Any) -> str | None:
@@ -158,10 +287,5 @@ class NLITask(Task):
         return LABEL_WORDS[lang][LABELS.index(example["label"])]
 
     def parse_answer(self, generation: str, lang: str) -> str | None:
-        """The English label of the first label word (in ``lang`` or English) found, else None."""
-        patterns = [_LABEL_RE["en"]] + ([_LABEL_RE[lang]] if lang in _LABEL_RE and lang != "en" else [])
-        hits = [m for pattern in patterns if (m := pattern.search(generation))]
-        if not hits:
-            return None
-        first = min(hits, key=lambda m: m.start())
-        return first.lastgroup
+        """The English label the generation gives (see ``parse_label``), else None."""
+        return parse_label(generation, lang)

@@ -1,9 +1,11 @@
-"""Numbers in source texts and their translations, read leniently across languages.
+"""Numbers in texts of the supported languages (de/en/ru/th/zh).
 
-Used by the ``numbers`` filter rule (:mod:`selftt.translation.filters`): every number of an English
-source must be among the values the translation's digit groups could mean in de/en/ru/th/zh
-conventions (``1,000`` = ``1.000`` = ``1 000``, full-width and Thai digits, Chinese numerals and
-myriads such as ``"三万"`` or ``"1.5万"``).
+- ``read_number`` reads ONE written number (``"1.500,25"``) strictly, from its shape and, only
+  where the shape is ambiguous, the language it is written in; answer extraction uses it.
+- ``source_numbers`` / ``translation_numbers`` serve the ``numbers`` filter rule
+  (:mod:`selftt.translation.filters`): every number of an English source must be among the values
+  the translation's digit groups could mean in any convention (``1,000`` = ``1.000`` = ``1 000``,
+  full-width and Thai digits, Chinese numerals and myriads such as ``"三万"`` or ``"1.5万"``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,72 @@ _ZH_NUMBER = re.compile("[零〇一二两三四五六七八九十百千万]+")
 _MYRIAD = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
 
 
-def _ascii_digits(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
+# Full-width ASCII (U+FF01-FF5E) to ASCII, the ideographic space to a space, the minus sign to "-".
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x2212: 0x2D}
+_SEPARATORS = ".,'\u00a0\u202f\u2009 "
+_DECIMAL_OR_GROUP = ".,"
+# Where a single "," or "." with exactly three digits after it is ambiguous (1,500 / 1.500), the
+# mark that groups thousands in each language; the other one is then a decimal mark. Russian
+# groups with spaces, so there both marks are decimal ("1,500" = 1.5; "1.500" is English 1.5).
+GROUPING_MARK = {"en": ",", "th": ",", "zh": ",", "de": ".", "ru": ""}
+
+
+def fold_text(text: str) -> str:
+    """``text`` with every decimal digit in ASCII and full-width punctuation in ASCII.
+
+    Any Unicode decimal digit (category Nd: full-width ``１``, Thai ``๗``, Arabic-Indic ``٣``,
+    mathematical ``𝟒``) becomes ``0-9``; full-width ASCII (``：``, ``，``) becomes ASCII; the
+    ideographic space a space and U+2212 ``−`` ``-``. Unlike NFKC this leaves superscripts,
+    fractions and circled numbers alone, so ``m²`` or ``½`` never turn into digits that could be
+    taken for a number; and it maps character for character, so positions in the result are
+    positions in ``text``.
+    """
+    text = text.translate(_FOLD)
     return "".join(str(unicodedata.digit(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text)
+
+
+def read_number(token: str, lang: str) -> str | None:
+    """One written number (digits and separators, no sign) as a canonical string, or None.
+
+    The rule, from the number's own shape first:
+
+    - Spaces (plain, no-break, thin) and ``'`` only ever group digits; every group after the
+      first must then have exactly 3 digits (``1 500``, ``1'500``).
+    - ``,`` and ``.`` both present: the last one (used once, last) is the decimal mark, the
+      other groups thousands (``1,500.25`` and ``1.500,25`` are 1500.25).
+    - One mark repeated (``1,234,567``, ``1.234.567``): it groups thousands.
+    - One mark once: a decimal mark unless exactly 3 digits follow and 1-3 digits not
+      starting with 0 precede (``1.5``, ``2,50``, ``0,500``, ``1234,567`` are decimals).
+      ``1,500`` / ``1.500`` are ambiguous: ``lang`` (the language of the phrase the number is
+      written in) decides, by ``GROUPING_MARK``: "," groups in en/th/zh, "." in de, neither in ru.
+
+    A shape that fits none of these (``1,23,456``, ``12.05.2023``) is not a number: None.
+    """
+    digits = re.split(r"[^0-9]", token)
+    seps = re.findall(r"[^0-9]", token)
+    if not all(digits) or any(s not in _SEPARATORS for s in seps):
+        return None
+    decimal = None
+    if seps and seps[-1] in _DECIMAL_OR_GROUP and seps.count(seps[-1]) == 1:
+        ambiguous = len(seps) == 1 and len(digits[1]) == 3 and len(digits[0]) <= 3 and digits[0][0] != "0"
+        if len(seps) > 1 or not ambiguous or seps[-1] != GROUPING_MARK.get(lang, ","):
+            decimal = seps[-1]
+    groups = seps[:-1] if decimal else seps
+    whole = digits[: len(groups) + 1]
+    if groups and (
+        len(set(groups)) != 1
+        or len(whole[0]) > 3
+        or whole[0][0] == "0"
+        or any(len(g) != 3 for g in whole[1:])
+    ):
+        return None
+    number = "".join(whole) + ("." + digits[-1] if decimal else "")
+    return _canonical(number)
+
+
+def _ascii_digits(text: str) -> str:
+    # Not NFKC: it would turn "m²" into "m2" and "½" into "1⁄2", numbers a translation need not have.
+    return fold_text(text)
 
 
 def _canonical(number: str) -> str | None:
