@@ -26,6 +26,7 @@ from typing import Any
 
 from selftt.errors import DataError
 from selftt.utils.atomic import write_json_atomic
+from selftt.utils.digest import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +44,41 @@ def source_hash(example: dict, fields: tuple[str, ...]) -> str:
     return stable_hash({f: example.get(f) for f in fields})
 
 
+# files of a local model folder that change its translations: weights, configs, tokenizer
+# (vocabularies, merges, chat templates) and model code
+IDENTITY_SUFFIXES = (".safetensors", ".bin", ".gguf", ".json", ".model", ".txt", ".tiktoken", ".jinja", ".py")
+
+
 def model_identity(name_or_path: str, model: Any, quantization: str | None) -> dict[str, Any]:
-    """What identifies the weights that translate: hub id and revision, or a local folder's files."""
+    """What identifies the weights that translate, as a JSON-able dict for the cache key.
+
+    A local folder: the SHA-256 of the whole content of each of its files that matter
+    (``IDENTITY_SUFFIXES``, top level), so weights changed in place, even at the same size,
+    give a new key. Each file is read once and then remembered by path, size, mtime, ctime,
+    inode and device (``selftt.utils.digest.file_sha256``): unchanged multi-GB models cost
+    only a ``stat`` per run. A hub id: its resolved commit (``config._commit_hash``).
+
+    Raises:
+        OSError: a file of the folder cannot be read.
+        RuntimeError: a file kept changing while it was being hashed.
+    """
     identity: dict[str, Any] = {"model": name_or_path, "quantization": quantization}
     dtype = getattr(model, "dtype", None)
     identity["dtype"] = str(dtype) if dtype is not None else None
     folder = Path(name_or_path)
     if folder.is_dir():
-        files = sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin", ".json", ".gguf"))
-        identity["files"] = {p.name: (p.stat().st_size, _file_digest(p)) for p in files}
+        files = sorted(p for p in folder.iterdir() if p.suffix in IDENTITY_SUFFIXES and p.is_file())
+        identity["files"] = {p.name: file_sha256(p) for p in files}
     else:
         config = getattr(model, "config", None)
         identity["revision"] = getattr(config, "_commit_hash", None)
+        if identity["revision"] is None:
+            log.warning(
+                "selftt: no hub revision known for '%s'; its translation cache cannot tell "
+                "its versions apart (use a local folder or a pinned revision)",
+                name_or_path,
+            )
     return identity
-
-
-def _file_digest(path: Path, head: int = 1 << 20) -> str:
-    """Hash of a file's size and first MiB: cheap, and changes when weights are replaced."""
-    with path.open("rb") as f:
-        return hashlib.sha256(f.read(head)).hexdigest()[:16]
 
 
 class TranslationCache:
