@@ -190,6 +190,10 @@ NO_FILTERS = {
     "repetition": False,
     "script": False,
     "numbers": False,
+    "truncated": False,
+    "empty_line": False,
+    "lost_question": False,
+    "scaffolding": False,
 }
 """Translation filter settings that keep every translation (the tiny model's are noise)."""
 

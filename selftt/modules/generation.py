@@ -3,16 +3,42 @@
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 import torch
 from tqdm.auto import tqdm
 
 from selftt.errors import ConfigError
+from selftt.modules.end_tokens import end_token_ids
+from selftt.modules.finite_logits import NonFiniteLogitsCheck, check_finite
+from selftt.modules.prefix_reuse import prefix_reuse_is_exact
+
+log = logging.getLogger(__name__)
+
+FinishReason = Literal["stop", "end", "length"]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One prompt's continuation and why it ended: ``stop`` (a stop string; cut from the text),
+    ``end`` (an end-of-sequence or end-of-turn token) or ``length`` (the token budget ran out:
+    the text may be cut mid-sentence)."""
+
+    text: str
+    finish_reason: FinishReason
 
 BATCHING_ONLY = ("max_batch_tokens", "max_batch_size", "prefix_cache")
-"""Generation settings that change speed and memory, never the generated text."""
+"""Generation settings that change speed and memory, never the generated text (for the prefix
+cache: since it is used only where exact, ``selftt.modules.prefix_reuse``; tested for every
+attention layout in tests/modules/test_generation_layouts.py)."""
+
+GENERATOR_VERSION = 2
+"""Changes when the same settings may generate other text: part of the translation cache key.
+2: every end token of the generation config and chat template ends a line; no shared-prefix
+reuse for windowed attention; finish reasons recorded."""
 
 
 @dataclass
@@ -115,8 +141,10 @@ class BatchedGenerator:
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings or GenerationSettings()
+        self.end_ids = end_token_ids(model, tokenizer)
+        """Every token that ends a continuation: the generation config's EOS ids, the tokenizer's
+        EOS and the chat template's end of turn."""
 
-    @torch.no_grad()
     def generate(
         self,
         prompts: Sequence[str],
@@ -126,6 +154,30 @@ class BatchedGenerator:
         progress: bool = False,
         desc: str = "generating",
     ) -> list[str]:
+        """The continuations of ``prompts`` (in their order); see :meth:`generate_detailed`."""
+        details = self.generate_detailed(prompts, stop, max_new_tokens, add_special_tokens, progress, desc)
+        return [g.text for g in details]
+
+    @torch.no_grad()
+    def generate_detailed(
+        self,
+        prompts: Sequence[str],
+        stop: Sequence[str] = (),
+        max_new_tokens: Sequence[int] | int | None = None,
+        add_special_tokens: bool = True,
+        progress: bool = False,
+        desc: str = "generating",
+    ) -> list[Generation]:
+        """Continuations of ``prompts`` with their finish reasons, in the prompts' order.
+
+        Args:
+            stop: Strings that end a continuation (cut from the text).
+            max_new_tokens: Token budget per prompt (or one for all), capped by the settings'.
+            add_special_tokens: Let the tokenizer add BOS (False for chat-templated prompts).
+
+        Raises:
+            NonFiniteLogitsError: the model produced inf/NaN logits (float16 overflow).
+        """
         if not prompts:
             return []
         settings = self.settings
@@ -138,7 +190,7 @@ class BatchedGenerator:
         batches = plan_batches(
             [len(e) for e in encoded], budgets, settings.max_batch_tokens, settings.max_batch_size
         )
-        outputs: list[str] = [""] * len(prompts)
+        outputs: list[Generation] = [Generation("", "end")] * len(prompts)
         was_training = self.model.training
         self.model.eval()
         bar = tqdm(total=len(prompts), desc=desc, disable=not progress, dynamic_ncols=True)
@@ -146,9 +198,9 @@ class BatchedGenerator:
             prefix = self._prefix_cache(encoded)
             for batch in batches:
                 rows = [encoded[i] for i in batch]
-                texts = self._generate_batch(rows, [budgets[i] for i in batch], stop, prefix)
-                for i, text in zip(batch, texts, strict=True):
-                    outputs[i] = text
+                results = self._generate_batch(rows, [budgets[i] for i in batch], stop, prefix)
+                for i, result in zip(batch, results, strict=True):
+                    outputs[i] = result
                 bar.update(len(batch))
         finally:
             bar.close()
@@ -157,17 +209,21 @@ class BatchedGenerator:
 
     def _prefix_cache(self, encoded: list[list[int]]) -> tuple[int, object, str] | None:
         """(length, KV cache, the name ``generate`` takes it by) of the prompts' shared leading
-        tokens, or None when not worth it."""
+        tokens, or None when not worth it or not exact for this model (see
+        :func:`~selftt.modules.prefix_reuse.prefix_reuse_is_exact`)."""
         shared = shared_prefix_length(encoded) if self.settings.prefix_cache else 0
-        if shared < MIN_SHARED_PREFIX:
+        if shared < MIN_SHARED_PREFIX or not prefix_reuse_is_exact(self.model.config):
             return None
         device = next(self.model.parameters()).device
         ids = torch.tensor([encoded[0][:shared]], device=device)
-        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True, logits_to_keep=1)
+        check_finite(out.logits, self.model)
         cache = out.get("cache")  # transformers >= 5.2x; 'past_key_values' before (5.17 still)
-        if cache is not None:
-            return shared, cache, "cache"
-        return shared, out.past_key_values, "past_key_values"
+        name = "cache" if cache is not None else "past_key_values"
+        cache = cache if cache is not None else out.past_key_values
+        if not prefix_reuse_is_exact(self.model.config, cache):
+            return None
+        return shared, cache, name
 
     def _generate_batch(
         self,
@@ -175,7 +231,7 @@ class BatchedGenerator:
         budgets: list[int],
         stop: Sequence[str],
         prefix: tuple[int, object, str] | None = None,
-    ) -> list[str]:
+    ) -> list[Generation]:
         tokenizer = self.tokenizer
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         shared = prefix[0] if prefix is not None else 0
@@ -188,12 +244,14 @@ class BatchedGenerator:
             attention_mask[row, :shared] = 1
             input_ids[row, width - len(ids) + shared :] = torch.tensor(ids[shared:], dtype=torch.long)
             attention_mask[row, width - len(ids) + shared :] = 1
+        finite = NonFiniteLogitsCheck()
         kwargs = dict(
             max_new_tokens=max(budgets),
             do_sample=self.settings.do_sample,
             pad_token_id=pad_id,
-            eos_token_id=tokenizer.eos_token_id,
+            eos_token_id=self.end_ids,
             use_cache=True,
+            logits_processor=[finite],
         )
         if self.settings.do_sample:
             kwargs.update(temperature=self.settings.temperature, top_p=self.settings.top_p)
@@ -208,8 +266,17 @@ class BatchedGenerator:
         out = self.model.generate(
             input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), **kwargs
         )
-        texts = []
-        for row, budget in enumerate(budgets):
-            new = out[row, width : width + budget].tolist()
-            texts.append(cut_at_stop(tokenizer.decode(new, skip_special_tokens=True), stop))
-        return texts
+        finite.raise_if_seen(self.model)
+        return [self._finish(out[row, width:].tolist(), budget, stop) for row, budget in enumerate(budgets)]
+
+    def _finish(self, new_ids: list[int], budget: int, stop: Sequence[str]) -> Generation:
+        """A row's new tokens as text, cut at the first end token or stop string, and why it ended."""
+        new_ids = new_ids[:budget]
+        end = next((k for k, token in enumerate(new_ids) if token in self.end_ids), None)
+        text = self.tokenizer.decode(new_ids[:end], skip_special_tokens=True)
+        cut = cut_at_stop(text, stop)
+        if len(cut) < len(text):
+            return Generation(cut, "stop")
+        if end is not None:
+            return Generation(text, "end")
+        return Generation(text, "length" if len(new_ids) >= budget else "end")

@@ -40,6 +40,9 @@ translatable field passes every enabled rule (``filter_example`` returns the rea
     The translated answer must occur in the translated context (ignoring case, spacing and
     surrounding punctuation), otherwise the example no longer teaches extractive QA.
 
+``truncated``, ``empty_line``, ``lost_question``, ``scaffolding``
+    A cut-off translation or prompt text in the output: see :mod:`selftt.translation.output_checks`.
+
 Everything here is pure Python (no torch) and linear-time in the text length.
 """
 
@@ -54,11 +57,24 @@ from typing import TYPE_CHECKING, Any, Literal
 from selftt.errors import ConfigError
 from selftt.translation.numbers import chinese_numbers as chinese_numbers
 from selftt.translation.numbers import source_numbers, translation_numbers
+from selftt.translation.output_checks import has_scaffolding, lost_line, lost_question, truncated
 
 if TYPE_CHECKING:
     from selftt.tasks.base import Task
 
-RULES = ("empty", "untranslated", "length_ratio", "repetition", "script", "numbers", "answer_in_context")
+RULES = (
+    "empty",
+    "truncated",
+    "empty_line",
+    "lost_question",
+    "scaffolding",
+    "untranslated",
+    "length_ratio",
+    "repetition",
+    "script",
+    "numbers",
+    "answer_in_context",
+)
 """All filter rules, in the order they are checked and reported."""
 
 # Target chars / English source chars (spaces collapsed), measured on the human translations in
@@ -119,6 +135,14 @@ class FilterSettings:
 
     empty: bool = True
     """Drop empty or whitespace-only translations."""
+    truncated: bool = True
+    """Drop translations of which some line ended at its token budget (maybe mid-sentence)."""
+    empty_line: bool = True
+    """Drop multi-line translations with an empty line where the source line is not empty."""
+    lost_question: bool = True
+    """Drop translations without a question mark of a source that has one (the question was dropped)."""
+    scaffolding: bool = True
+    """Drop translations that hold a language label of the prompt ('German:', 'English: ...')."""
     untranslated: bool = True
     """Drop translations equal to the source (ignoring case, spaces and punctuation) or containing a
     verbatim copy of it; text without letters and name-like spans (names, titles) may stay identical."""
@@ -142,7 +166,8 @@ class FilterSettings:
 
     def validate(self, key: str = "translation.filters") -> None:
         """Raise a ConfigError naming ``key.<field>`` for any out-of-range setting."""
-        for name in ("empty", "untranslated", "length_ratio", "repetition", "script", "numbers"):
+        switches = ("empty", "truncated", "empty_line", "lost_question", "scaffolding", "untranslated")
+        for name in (*switches, "length_ratio", "repetition", "script", "numbers"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{key}.{name}", f"must be true or false, got {getattr(self, name)!r}")
         for name in ("max_repeated_ngram_fraction", "min_script_fraction"):
@@ -264,18 +289,35 @@ def answer_in_context(answer: str, context: str) -> bool:
 
 
 def check_text(
-    source: str, translation: str, tgt_lang: str, settings: FilterSettings, *, numbers: bool = False
+    source: str,
+    translation: str,
+    tgt_lang: str,
+    settings: FilterSettings,
+    *,
+    numbers: bool = False,
+    finish: Sequence[str] | None = None,
+    labels: Sequence[str] = (),
 ) -> list[str]:
     """Rule names (from ``RULES``) that this one translated string fails; empty list = passes.
 
-    ``numbers`` turns on the numbers rule (math fields). An empty source is never judged, and an
-    empty translation is reported as ``empty`` only (the other rules say nothing more about it).
+    ``numbers`` turns on the numbers rule (math fields); ``finish`` are the finish reasons of the
+    field's translated lines (``truncated``; None when unknown, e.g. caches written before they
+    were recorded); ``labels`` the prompt's language labels (``scaffolding``). An empty source is
+    never judged, and an empty translation is reported as ``empty`` only.
     """
     if not source.strip():
         return []
     if not translation.strip():
         return ["empty"] if settings.empty else []
     failed = []
+    if settings.truncated and truncated(finish):
+        failed.append("truncated")
+    if settings.empty_line and lost_line(source, translation):
+        failed.append("empty_line")
+    if settings.lost_question and lost_question(source, translation, tgt_lang):
+        failed.append("lost_question")
+    if settings.scaffolding and has_scaffolding(source, translation, labels):
+        failed.append("scaffolding")
     src_norm, tr_norm = normalize_text(source), normalize_text(translation)
     legit_copy = _name_like(source)
     if settings.untranslated and not legit_copy:
@@ -308,18 +350,25 @@ def filter_example(
     tgt_lang: str,
     settings: FilterSettings,
     fields: Sequence[str] | None = None,
+    finish: dict[str, list[str]] | None = None,
+    labels: Sequence[str] = (),
 ) -> list[str]:
     """All reasons an example fails, as ``'field:rule'`` (``'answer:numbers'``,
     ``'example:answer_in_context'``); an empty list means keep it.
 
     Checks each translated field (``fields``, default ``task.translatable``) with
-    ``check_text`` (numbers only for the math task), then, for QA with ``qa_answer='filter'``,
+    ``check_text`` (numbers only for the math task; ``finish[field]`` the finish reasons of its
+    lines; ``labels`` the prompt's language labels), then, for QA with ``qa_answer='filter'``,
     that the answer occurs in the context.
     """
     reasons = []
+    finish = finish or {}
     for name in fields if fields is not None else task.translatable:
         src, out = str(source.get(name) or ""), str(translated.get(name) or "")
-        for rule in check_text(src, out, tgt_lang, settings, numbers=task.name == "math"):
+        checks = check_text(
+            src, out, tgt_lang, settings, numbers=task.name == "math", finish=finish.get(name), labels=labels
+        )
+        for rule in checks:
             reasons.append(f"{name}:{rule}")
     if task.name == "qa" and settings.qa_answer == "filter":
         answer, context = str(translated.get("answer") or ""), str(translated.get("context") or "")

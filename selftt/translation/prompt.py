@@ -138,6 +138,11 @@ class TranslationPrompt:
         query = self.template[: -len("{tgt}")].format(**names, src=text).rstrip(" ")
         return self.separator.join([*pairs, query])
 
+    def language_names(self, src_lang: str, tgt_lang: str) -> list[str]:
+        """The names the prompt gives the two languages (``English``, ``German``)."""
+        names = self._names(src_lang, tgt_lang)
+        return [names["src_name"], names["tgt_name"]]
+
     def stop_strings(self, src_lang: str) -> list[str]:
         """Where the generated translation ends (the next pair starting, or the separator)."""
         if self.stop is not None:

@@ -13,10 +13,11 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from selftt.errors import SelfTTError
-from selftt.modules.generation import BatchedGenerator, GenerationSettings
+from selftt.modules.generation import GENERATOR_VERSION, BatchedGenerator, GenerationSettings
 from selftt.tasks import Example, Task
 from selftt.translation.cache import TranslationCache, model_identity, source_hash
 from selftt.translation.filters import FilterSettings, count_reasons, filter_example
+from selftt.translation.output_checks import language_labels
 from selftt.translation.prompt import TranslationPrompt
 from selftt.translation.shots import load_shots
 from selftt.utils.distributed import Distributed
@@ -79,6 +80,14 @@ class SelfTranslator:
         self, module: Any, texts: Sequence[str], src_lang: str, tgt_lang: str, shots: list[tuple[str, str]]
     ) -> list[str]:
         """Translations of ``texts`` by the base model (adapter off), newline structure kept."""
+        return [text for text, _ in self.translate_texts_detailed(module, texts, src_lang, tgt_lang, shots)]
+
+    def translate_texts_detailed(
+        self, module: Any, texts: Sequence[str], src_lang: str, tgt_lang: str, shots: list[tuple[str, str]]
+    ) -> list[tuple[str, list[str]]]:
+        """(translation, finish reason of each translated line) for each of ``texts``; see
+        :class:`~selftt.modules.generation.Generation` for the reasons (``length``: the line's
+        token budget ran out)."""
         units: list[tuple[int, int, str]] = []  # (text index, line index, line)
         split = [text.split("\n") for text in texts]
         for t, lines in enumerate(split):
@@ -95,12 +104,14 @@ class SelfTranslator:
         with _adapter_disabled(module.model):
             # one line in, one line out: a newline ends the translation, as do the prompt's stop strings
             stop = ["\n", *self.prompt.stop_strings(src_lang)]
-            outputs = generator.generate(prompts, stop=stop, max_new_tokens=budgets)
-        by_line = {line: out.strip() for line, out in zip(unique, outputs, strict=True)}
+            outputs = generator.generate_detailed(prompts, stop=stop, max_new_tokens=budgets)
+        by_line = {line: out for line, out in zip(unique, outputs, strict=True)}
         translated = [[""] * len(lines) for lines in split]
+        finish: list[list[str]] = [[] for _ in split]
         for t, i, line in units:
-            translated[t][i] = by_line[line]
-        return ["\n".join(lines) for lines in translated]
+            translated[t][i] = by_line[line].text.strip()
+            finish[t].append(by_line[line].finish_reason)
+        return [("\n".join(lines), reasons) for lines, reasons in zip(translated, finish, strict=True)]
 
     # ------------------------------------------------------------------ example level
     def run(
@@ -157,6 +168,7 @@ class SelfTranslator:
         """Everything that changes a translation: model, prompt and shots, decoding, task, languages."""
         decoding = self.generation.decoding()  # batch sizes and the prefix cache change no output
         return {
+            "generator_version": GENERATOR_VERSION,
             "task": self.task.name,
             "src_lang": src_lang,
             "tgt_lang": tgt_lang,
@@ -180,10 +192,13 @@ class SelfTranslator:
             return []
         fields = self.fields
         texts = [str(example.get(f) or "") for example in chunk for f in fields]
-        out = self.translate_texts(module, texts, src_lang, tgt_lang, shots)
+        out = self.translate_texts_detailed(module, texts, src_lang, tgt_lang, shots)
+        labels = self.labels(src_lang, tgt_lang)
         records = []
         for n, example in enumerate(chunk):
-            translated = dict(zip(fields, out[n * len(fields) : (n + 1) * len(fields)], strict=True))
+            part = out[n * len(fields) : (n + 1) * len(fields)]
+            translated = {f: text for f, (text, _) in zip(fields, part, strict=True)}
+            finish = {f: reasons for f, (_, reasons) in zip(fields, part, strict=True)}
             reasons = filter_example(
                 self.task,
                 example,
@@ -191,6 +206,8 @@ class SelfTranslator:
                 tgt_lang,
                 self.filters,
                 fields,
+                finish=finish,
+                labels=labels,
             )
             records.append(
                 {
@@ -198,10 +215,15 @@ class SelfTranslator:
                     "src_hash": hashes[example["id"]],
                     "lang": tgt_lang,
                     "fields": translated,
+                    "finish": finish,
                     "reasons": reasons,
                 }
             )
         return records
+
+    def labels(self, src_lang: str, tgt_lang: str) -> tuple[str, ...]:
+        """The language labels that must not appear in a translation (the ``scaffolding`` rule)."""
+        return language_labels(src_lang, tgt_lang, tuple(self.prompt.language_names(src_lang, tgt_lang)))
 
     @staticmethod
     def _translated(example: Example, fields: dict[str, str], tgt_lang: str) -> Example:
@@ -226,7 +248,16 @@ class SelfTranslator:
                     f"translation of '{example['id']}' is missing from {cache.dir} after translating"
                 )
             translated = self._translated(example, record["fields"], tgt_lang)
-            reasons = filter_example(self.task, example, translated, tgt_lang, self.filters, self.fields)
+            reasons = filter_example(
+                self.task,
+                example,
+                translated,
+                tgt_lang,
+                self.filters,
+                self.fields,
+                finish=record.get("finish"),  # absent in caches written before finish reasons
+                labels=self.labels(src_lang, tgt_lang),
+            )
             verdicts.append(reasons)
             rows.append(
                 {

@@ -49,6 +49,8 @@ def test_device_check_runs_on_cpu_and_every_check_passes(tmp_path):
     methods = generation["methods"]
     assert set(methods) == {"selftt", "per_example", "hf_batched"}
     assert all(m["identical_beyond_window"] is not None and m["tokens_per_s"] > 0 for m in methods.values())
+    # float32 on the CPU: batching must not change a single output, also past the window (issue 10)
+    assert methods["selftt"]["identical_beyond_window"] == 1.0
 
 
 def test_plan_puts_qlora_first_and_filters_with_only():

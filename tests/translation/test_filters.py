@@ -222,7 +222,7 @@ def test_chinese_too_long_and_too_short():
         + "他们的父母在旁边的长椅上聊天，看着孩子们奔跑。后来大家一起回家吃了晚饭，还讨论了周末去哪里玩。"
     )
     assert check_text(EN["premise"], too_long, "zh", S) == ["length_ratio"]
-    assert check_text(EN["question"], "娜塔莉亚卖了发夹。", "zh", S) == ["length_ratio"]
+    assert check_text(EN["question"], "娜塔莉亚卖了发夹。", "zh", S) == ["lost_question", "length_ratio"]
     assert check_text(EN["premise"], too_long, "zh", FilterSettings(length_bounds={"zh": [0.1, 2.0]})) == []
 
 

@@ -16,7 +16,8 @@ from selftt.translation.translator import SelfTranslator
 from selftt.utils.distributed import Distributed
 
 NO_FILTERS = FilterSettings(
-    empty=False, untranslated=False, length_ratio=False, repetition=False, script=False, numbers=False
+    empty=False, untranslated=False, length_ratio=False, repetition=False, script=False, numbers=False,
+    truncated=False, empty_line=False, lost_question=False, scaffolding=False,
 )
 
 
@@ -136,13 +137,13 @@ def test_a_text_shared_by_several_examples_is_translated_once(tmp_path, module, 
     from selftt.modules.generation import BatchedGenerator
 
     seen: list[str] = []
-    original = BatchedGenerator.generate
+    original = BatchedGenerator.generate_detailed
 
     def counting(self, prompts, **kwargs):
         seen.extend(prompts)
         return original(self, prompts, **kwargs)
 
-    monkeypatch.setattr(BatchedGenerator, "generate", counting)
+    monkeypatch.setattr(BatchedGenerator, "generate_detailed", counting)
     out = _translator(tmp_path).translate_texts(
         module,
         ["Same context.", "Same context.\nOther line."],
