@@ -45,3 +45,23 @@ class StopOnNonFiniteLoss(Callback):
             f"(epoch {trainer.current_epoch}); stopped before the optimizer step{last}. "
             "Lower the learning rate, check the data, or use a float32/bfloat16 dtype"
         )
+
+    def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._check_eval_loss(trainer, pl_module, "val")
+
+    def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._check_eval_loss(trainer, pl_module, "test")
+
+    @staticmethod
+    def _check_eval_loss(trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        """An evaluation loss of NaN or inf (e.g. float16 overflow) ends the run with one line
+        instead of passing into results and checkpoints as a number."""
+        loss = trainer.callback_metrics.get(f"{stage}/loss")
+        if loss is None or bool(torch.isfinite(torch.as_tensor(loss)).all()):
+            return
+        from selftt.modules.finite_logits import dtype_advice
+
+        model = getattr(pl_module, "model", None)
+        raise NonFiniteLossError(
+            f"{stage}/loss is {float(loss)} at global step {trainer.global_step}: {dtype_advice(model)}"
+        )

@@ -49,6 +49,12 @@ def method_of(trainer: Trainer) -> str:
     return label
 
 
+def model_dtype(module: LightningModule) -> str | None:
+    """The loaded model's dtype as a name (``bfloat16``), None before it is loaded."""
+    dtype = getattr(getattr(module, "model", None), "dtype", None)
+    return str(dtype).removeprefix("torch.") if dtype is not None else None
+
+
 def build_results(
     trainer: Trainer,
     module: LightningModule,
@@ -84,5 +90,6 @@ def build_results(
             "generation": module.generation.decoding(),
             "prompt_style": datamodule.formatter.style if datamodule.formatter else None,
             "quantization": getattr(module, "resolved_quantization", None),
+            "dtype": model_dtype(module),
         },
     }

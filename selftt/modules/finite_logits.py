@@ -13,7 +13,8 @@ class NonFiniteLogitsError(SelfTTError):
     """The model produced inf or NaN logits (float16 overflow, broken weights)."""
 
 
-def _dtype_advice(model: Any) -> str:
+def dtype_advice(model: Any) -> str:
+    """What to change when ``model`` produced non-finite numbers, naming its dtype."""
     dtype = getattr(model, "dtype", None)
     name = str(dtype).removeprefix("torch.") if dtype is not None else "its dtype"
     if dtype == torch.float16:
@@ -27,7 +28,7 @@ def _dtype_advice(model: Any) -> str:
 def check_finite(logits: torch.Tensor, model: Any) -> None:
     """Raise :class:`NonFiniteLogitsError` naming the cause when ``logits`` hold inf or NaN."""
     if not bool(torch.isfinite(logits).all()):
-        raise NonFiniteLogitsError(f"the model produced non-finite logits (inf/NaN): {_dtype_advice(model)}")
+        raise NonFiniteLogitsError(f"the model produced non-finite logits (inf/NaN): {dtype_advice(model)}")
 
 
 class NonFiniteLogitsCheck:
@@ -45,5 +46,5 @@ class NonFiniteLogitsCheck:
     def raise_if_seen(self, model: Any) -> None:
         if self.seen is not None and bool(self.seen):
             raise NonFiniteLogitsError(
-                f"the model produced non-finite logits (inf/NaN) while generating: {_dtype_advice(model)}"
+                f"the model produced non-finite logits (inf/NaN) while generating: {dtype_advice(model)}"
             )
