@@ -13,9 +13,11 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from selftt.callbacks.adapter_export import AdapterExport
 from selftt.callbacks.adapter_sync import AdapterSyncCheck
 from selftt.callbacks.evaluation import GenerationEvaluation
+from selftt.callbacks.hparams import SaveConfigAndHParams
 from selftt.callbacks.nonfinite_loss import StopOnNonFiniteLoss
 from selftt.callbacks.prediction_writer import PredictionWriter
 from selftt.callbacks.rank_watchdog import RankWatchdog
+from selftt.callbacks.rng_state import TrainingRNGState
 from selftt.callbacks.self_translate import SelfTranslateCallback
 from selftt.callbacks.throughput import TrainingThroughput
 from selftt.datamodules import SelfTTDataModule
@@ -26,19 +28,73 @@ from selftt.trainer import SelfTTTrainer, check_checkpoint, is_checkpoint_file_p
 TRAINER_DEFAULTS = {
     "logger": {
         "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
-        "init_args": {"save_dir": "logs", "name": "selftt"},
+        "init_args": {"save_dir": "logs", "name": "selftt", "default_hp_metric": False},
     },
 }
 
 
 class SelfTTArgumentParser(LightningArgumentParser):
-    """Reports a bad command line or config as one line naming the key (not the whole usage)."""
+    """Reports a bad command line or config as one line naming the key (not the whole usage), and
+    refuses a value for a key that a link sets (``data.tokenizer`` from ``model.model_name_or_path``)
+    wherever it is given: jsonargparse would drop it from a config file without a word."""
+
+    def link_arguments(self, source, target, compute_fn=None, apply_on: str = "parse") -> None:
+        """jsonargparse's ``link_arguments``; a link applied on parse is remembered, to refuse its target."""
+        super().link_arguments(source, target, compute_fn, apply_on)
+        if apply_on == "parse":
+            sources = (source,) if isinstance(source, str) else tuple(source)
+            self.__dict__.setdefault("_selftt_links", {})[target] = sources
+
+    def check_not_linked(self, key: str) -> None:
+        """Raise a ``ConfigError`` if ``key`` (maybe under a subcommand: ``fit.data.tokenizer``) is
+        set by a link."""
+        sources = self.__dict__.get("_selftt_links", {}).get(key)
+        if sources is not None:
+            what = " and ".join(sources)
+            raise ConfigError(
+                key, f"is tied to {what}, which sets it; remove '{key}' and set {what} instead"
+            )
+        subcommands = self._subcommands_action
+        subcommand, _, rest = key.partition(".")
+        if subcommands is not None and rest and subcommand in subcommands.choices:
+            subparser = subcommands.choices[subcommand]
+            if isinstance(subparser, SelfTTArgumentParser):
+                subparser.check_not_linked(rest)
+
+    def parse_args(self, args=None, *more, **kwargs):
+        """jsonargparse's ``parse_args``, refusing ``--<linked key>`` on the command line."""
+        for arg in sys.argv[1:] if args is None else args:
+            if isinstance(arg, str) and arg.startswith("--"):
+                self.check_not_linked(arg[2:].partition("=")[0])
+        return super().parse_args(args, *more, **kwargs)
+
+    def _apply_actions(self, cfg, parent_key: str = "", prev_cfg=None, skip_fn=None):
+        # Values as a user wrote them (a config file, ``--data '{...}'``, ``--data file.yaml``)
+        # arrive here as a dict or under a parent key; the parser's own namespaces (defaults,
+        # links applied) arrive as a Namespace with no parent key.
+        if isinstance(cfg, dict) or parent_key:
+            for key in _given_keys(cfg, parent_key):
+                self.check_not_linked(key)
+        return super()._apply_actions(cfg, parent_key, prev_cfg, skip_fn)
 
     def error(self, message: str, ex: Exception | None = None):
         if not self.exit_on_error:  # jsonargparse probing alternatives: keep its behaviour
             return super().error(message, ex)
         sys.stderr.write(f"selftt: error: {one_line_parser_error(message)}\n")
         self.exit(2)
+
+
+def _given_keys(value, prefix: str = "") -> list[str]:
+    """Every dotted key of a nested mapping (dict or jsonargparse Namespace), branches included."""
+    if hasattr(value, "as_dict") and not isinstance(value, dict):
+        value = value.as_dict()
+    if not isinstance(value, dict):
+        return []
+    keys = []
+    for name, item in value.items():
+        key = f"{prefix}.{name}" if prefix else str(name)
+        keys += [key, *_given_keys(item, key)]
+    return keys
 
 
 def one_line_parser_error(message: str, limit: int = 400) -> str:
@@ -53,7 +109,7 @@ def one_line_parser_error(message: str, limit: int = 400) -> str:
 
 def _default_callbacks() -> list:
     """Always added by LightningCLI, besides those a config lists (fresh instances per run)."""
-    return [LearningRateMonitor(), AdapterSyncCheck(), StopOnNonFiniteLoss()]
+    return [LearningRateMonitor(), AdapterSyncCheck(), StopOnNonFiniteLoss(), TrainingRNGState()]
 
 
 class SelfTTCLI(LightningCLI):
@@ -197,6 +253,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
             trainer_class=SelfTTTrainer,
             parser_class=SelfTTArgumentParser,
             trainer_defaults={**TRAINER_DEFAULTS, "callbacks": _default_callbacks()},
+            save_config_callback=SaveConfigAndHParams,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
             args=args,

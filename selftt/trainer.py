@@ -9,6 +9,7 @@ from typing import Any
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from selftt.callbacks.rng_state import TrainingRNGState
 from selftt.errors import DataError
 from selftt.utils.checkpoint_io import SafeCheckpointIO, load_weights_only
 
@@ -43,13 +44,16 @@ def is_checkpoint_file_path(ckpt_path: Any) -> bool:
 
 class SelfTTTrainer(Trainer):
     """A Lightning ``Trainer`` whose checkpoints are written atomically and read with
-    ``weights_only=True``, that checks ``ckpt_path`` before loading the model, and that can
-    run the self-translation step alone (``translate``)."""
+    ``weights_only=True``, that checks ``ckpt_path`` before loading the model, that keeps
+    training's random state in its checkpoints (``TrainingRNGState``, added unless given), and
+    that can run the self-translation step alone (``translate``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if type(self.strategy.checkpoint_io) is TorchCheckpointIO:  # not a user's own CheckpointIO
             self.strategy.checkpoint_io = SafeCheckpointIO()
+        if not any(isinstance(callback, TrainingRNGState) for callback in self.callbacks):
+            self.callbacks.insert(0, TrainingRNGState())  # before ModelCheckpoint, which saves in the same hook
 
     def _check_ckpt_path(self, ckpt_path: Any, model: LightningModule | None) -> None:
         if is_checkpoint_file_path(ckpt_path):

@@ -47,6 +47,8 @@ class LengthGroupedSampler(DistributedSampler):
         self.mega_batch_factor = mega_batch_factor
         self.drop_last = False
         self.resume_at: tuple[int, int] | None = None  # (epoch, batches already done in it)
+        self.next_epoch: int | None = None  # after a finished epoch: the data epoch to start
+        self.epoch_offset = 0  # Lightning's epoch number minus the data epoch (see ResumableDataLoader)
         global_batch = batch_size * num_replicas
         n = len(self.lengths)
         self.total_size = n if num_replicas == 1 or not pad else math.ceil(n / global_batch) * global_batch
@@ -70,7 +72,14 @@ class LengthGroupedSampler(DistributedSampler):
             batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
         return batches + tail
 
+    def set_epoch(self, epoch: int) -> None:
+        """Lightning's epoch number, less ``epoch_offset``, picks the order of the epoch."""
+        self.epoch = epoch - self.epoch_offset
+
     def __iter__(self) -> Iterator[int]:
+        if self.next_epoch is not None:  # on the first batch drawn, not when Lightning probes iter()
+            self.epoch_offset += self.epoch - self.next_epoch
+            self.epoch, self.next_epoch = self.next_epoch, None
         skip = 0
         if self.resume_at is not None and self.resume_at[0] == self.epoch:
             skip = self.resume_at[1]
@@ -92,8 +101,15 @@ class ResumableDataLoader(DataLoader):
     Lightning stores ``state_dict()`` of stateful loaders; on resume ``load_state_dict`` makes
     the sampler skip the batches the interrupted run already trained on, so the resumed run
     sees the same batches as an uninterrupted one. (If Lightning resumes into the next epoch,
-    as it does after a checkpoint written at an epoch's end, nothing is skipped.) ``progress`` returns the number of batches
-    of the current epoch that are done (the trainer's batch progress).
+    as it does after a checkpoint written at an epoch's end, nothing is skipped.) ``progress``
+    returns the number of batches of the current epoch that are done (the trainer's batch
+    progress).
+
+    After a checkpoint written once an epoch was done, the data epoch that follows it comes
+    next, whatever number Lightning gives it: resumed there, Lightning 2.6 replays the epoch's
+    end, counts the epoch processed twice and sets the sampler's epoch one too high, which
+    would shuffle differently from an uninterrupted run. The sampler's ``epoch_offset`` keeps
+    later epochs in step.
     """
 
     def __init__(self, *args, progress: Callable[[], int], **kwargs) -> None:
@@ -104,4 +120,7 @@ class ResumableDataLoader(DataLoader):
         return {"epoch": int(self.sampler.epoch), "batches_done": int(self.progress())}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        self.sampler.resume_at = (state["epoch"], state["batches_done"])
+        if state["batches_done"] >= len(self):  # that epoch was finished: the next one follows it
+            self.sampler.next_epoch = state["epoch"] + 1
+        else:
+            self.sampler.resume_at = (state["epoch"], state["batches_done"])

@@ -26,6 +26,7 @@ from selftt.modules.loading import (
 )
 from selftt.modules.lora import LoraSettings, attach_lora
 from selftt.modules.packaged_models import resolve_model_path
+from selftt.utils.checkpoint_io import continue_unfinished_epoch
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,11 @@ class SelfTTModule(LightningModule):
         return {name for name, p in self.named_parameters() if p.requires_grad}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Keep only the adapter weights; record what base model they belong to."""
+        """Keep only the adapter weights; record what base model they belong to. Written where
+        ``max_steps`` cut an epoch short, the checkpoint resumes that epoch where it stopped
+        (``continue_unfinished_epoch``), as a run that never stopped would go on."""
+        if self._trainer is not None and self.trainer.state.fn == "fit":
+            continue_unfinished_epoch(checkpoint, self.trainer.num_training_batches)
         keep = self.trainable_state_keys()
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
         checkpoint["selftt"] = {

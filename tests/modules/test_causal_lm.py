@@ -1,15 +1,48 @@
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import torch
-from lightning.pytorch import Callback
+from lightning.pytorch import Callback, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
+from selftt.callbacks.rng_state import TrainingRNGState
+from selftt.modules import LoraSettings, SelfTTModule
+
 
 def _snapshot(module, trainable: bool) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad == trainable}
+
+
+@pytest.fixture
+def make_resumable_run(make_run, tiny_model):
+    """``make_run`` with the default LoRA settings (dropout 0.05: training draws random numbers),
+    ``TrainingRNGState`` (which SelfTTTrainer and the CLI add by themselves) and the same seed."""
+    assert LoraSettings().dropout > 0
+
+    def make(max_steps: int, callbacks=(), **trainer_kwargs):
+        seed_everything(0)  # the adapter's initial weights
+        _, data, trainer = make_run(
+            max_steps=max_steps, callbacks=[TrainingRNGState(), *callbacks], **trainer_kwargs
+        )
+        module = SelfTTModule(
+            tiny_model,
+            quantization="none",
+            lora=LoraSettings(r=4, alpha=8),
+            optimizer=partial(torch.optim.AdamW, lr=1e-2),
+        )
+        return module, data, trainer
+
+    return make
+
+
+def _assert_same_adapters(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys() and a
+    for name, value in a.items():
+        assert torch.equal(value, b[name]), f"{name}: differs by {(value - b[name]).abs().max().item():.3g}"
 
 
 def test_configure_model_is_idempotent(make_run):
@@ -55,9 +88,9 @@ def test_4bit_trains_after_validation_with_gradients_everywhere(make_run):
     assert all(not missing for missing in check.missing), check.missing[-1][:3]
 
 
-def test_checkpoint_holds_adapter_only_and_resume_continues(make_run, tmp_path):
+def test_checkpoint_holds_adapter_only_and_resume_continues(make_resumable_run, tmp_path):
     ckpt_dir = tmp_path / "ckpt"
-    module, data, trainer = make_run(
+    module, data, trainer = make_resumable_run(
         max_steps=3, enable_checkpointing=True, callbacks=[ModelCheckpoint(dirpath=ckpt_dir, save_last=True)]
     )
     trainer.fit(module, datamodule=data)
@@ -67,9 +100,11 @@ def test_checkpoint_holds_adapter_only_and_resume_continues(make_run, tmp_path):
     assert checkpoint["state_dict"] and all("lora_" in k for k in checkpoint["state_dict"])
     assert set(checkpoint["state_dict"]) == module.trainable_state_keys()
     assert checkpoint["optimizer_states"][0]["state"], "optimizer state must be saved"
+    rng = checkpoint["callbacks"]["TrainingRNGState"]
+    assert rng["world_size"] == 1 and set(rng["per_rank"][0]) == {"torch", "numpy", "python"}
     trained = _snapshot(module, True)
 
-    resumed, data2, trainer2 = make_run(max_steps=5)
+    resumed, data2, trainer2 = make_resumable_run(max_steps=5)
     seen: dict = {}
 
     class _Peek(Callback):
@@ -84,6 +119,35 @@ def test_checkpoint_holds_adapter_only_and_resume_continues(make_run, tmp_path):
     assert all(torch.equal(seen["adapter"][n], trained[n]) for n in trained)
     assert torch.count_nonzero(seen["exp_avg"]) > 0
     assert trainer2.global_step == 5
+
+    straight, data3, trainer3 = make_resumable_run(max_steps=5)
+    trainer3.fit(straight, datamodule=data3)
+    _assert_same_adapters(_snapshot(resumed, True), _snapshot(straight, True))
+
+
+@pytest.mark.parametrize(
+    ("first", "total", "accumulate"),
+    [(5, 7, 1), (3, 6, 2)],
+    ids=["stopped-at-the-epoch-end", "stopped-mid-epoch-accumulating"],
+)
+def test_a_finished_run_continued_to_more_steps_equals_a_straight_run(
+    make_resumable_run, tmp_path, first, total, accumulate
+):
+    """``max_steps`` reached at an epoch's end (the next run starts the next epoch) and in the
+    middle of one, with gradient accumulation (the next run goes on in that epoch)."""
+    ckpt_dir = tmp_path / "ckpt"
+    module, data, trainer = make_resumable_run(
+        max_steps=first,
+        accumulate_grad_batches=accumulate,
+        enable_checkpointing=True,
+        callbacks=[ModelCheckpoint(dirpath=ckpt_dir, save_last=True)],
+    )
+    trainer.fit(module, datamodule=data)
+    resumed, data, trainer = make_resumable_run(max_steps=total, accumulate_grad_batches=accumulate)
+    trainer.fit(resumed, datamodule=data, ckpt_path=str(ckpt_dir / "last.ckpt"))
+    straight, data, trainer = make_resumable_run(max_steps=total, accumulate_grad_batches=accumulate)
+    trainer.fit(straight, datamodule=data)
+    _assert_same_adapters(_snapshot(resumed, True), _snapshot(straight, True))
 
 
 def test_peft_export_reloads_with_identical_logits(make_run, tiny_model, tmp_path):
@@ -108,33 +172,63 @@ class _BatchRecorder(Callback):
         self.batches[trainer.global_step] = batch["input_ids"].clone()
 
 
-def test_resume_mid_epoch_sees_the_same_batches_as_an_uninterrupted_run(make_run, tmp_path):
-    """20 training examples in batches of 4: an epoch of 5 batches, interrupted after 2."""
-    straight = _BatchRecorder()
-    module, data, trainer = make_run(max_steps=5, callbacks=[straight])
-    trainer.fit(module, datamodule=data)
+class Crash(Exception):
+    pass
 
-    class Crash(Exception):
-        pass
 
-    class _CrashAtStep2(Callback):
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            if trainer.global_step == 2:
-                raise Crash
+class _CrashAt(Callback):
+    def __init__(self, step: int):
+        self.step = step
 
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.global_step == self.step:
+            raise Crash
+
+
+def _fit_interrupted_then_resumed(make_resumable_run, tmp_path, max_steps, crash_at, recorder, **kwargs):
+    """Fit with a checkpoint after every step, crash before step ``crash_at``, resume from
+    ``last.ckpt`` to ``max_steps`` (``recorder`` sees the resumed run's batches); the resumed module."""
     ckpt_dir = tmp_path / "mid"
     every_step = ModelCheckpoint(dirpath=ckpt_dir, save_last=True, every_n_train_steps=1)
-    module, data, trainer = make_run(
-        max_steps=5, enable_checkpointing=True, callbacks=[every_step, _CrashAtStep2()]
+    module, data, trainer = make_resumable_run(
+        max_steps=max_steps, enable_checkpointing=True, callbacks=[every_step, _CrashAt(crash_at)], **kwargs
     )
     with pytest.raises(Crash):
         trainer.fit(module, datamodule=data)
-    resumed = _BatchRecorder()
-    module, data, trainer = make_run(max_steps=5, callbacks=[resumed])
+    module, data, trainer = make_resumable_run(max_steps=max_steps, callbacks=[recorder], **kwargs)
     trainer.fit(module, datamodule=data, ckpt_path=str(ckpt_dir / "last.ckpt"))
+    return module
+
+
+def test_resume_mid_epoch_sees_the_same_batches_as_an_uninterrupted_run(make_resumable_run, tmp_path):
+    """20 training examples in batches of 4: an epoch of 5 batches, interrupted after 2. With the
+    default LoRA dropout the resumed run ends with exactly the uninterrupted run's adapter."""
+    straight = _BatchRecorder()
+    module, data, trainer = make_resumable_run(max_steps=5, callbacks=[straight])
+    trainer.fit(module, datamodule=data)
+
+    resumed = _BatchRecorder()
+    resumed_module = _fit_interrupted_then_resumed(make_resumable_run, tmp_path, 5, 2, resumed)
     assert sorted(resumed.batches) == [2, 3, 4]
     for step in (2, 3, 4):
         assert torch.equal(resumed.batches[step], straight.batches[step]), step
+    _assert_same_adapters(_snapshot(resumed_module, True), _snapshot(module, True))
+
+
+def test_resume_equals_uninterrupted_run_despite_validation_and_sanity_check(make_resumable_run, tmp_path):
+    """Validation right after the last checkpoint (in the uninterrupted run only), a sanity check
+    (again in the resumed run) and a fresh DataLoader iterator mid-epoch all draw random numbers;
+    none may shift training's. Interrupted in the second epoch: the sampler resumes there too."""
+    settings = dict(val_check_interval=2, num_sanity_val_steps=1)
+    straight = _BatchRecorder()
+    module, data, trainer = make_resumable_run(max_steps=8, callbacks=[straight], **settings)
+    trainer.fit(module, datamodule=data)
+
+    resumed = _BatchRecorder()
+    resumed_module = _fit_interrupted_then_resumed(make_resumable_run, tmp_path, 8, 7, resumed, **settings)
+    assert sorted(resumed.batches) == [7]
+    assert torch.equal(resumed.batches[7], straight.batches[7])
+    _assert_same_adapters(_snapshot(resumed_module, True), _snapshot(module, True))
 
 
 def test_auto_quantization_is_full_precision_on_cpu_and_the_4bit_probe_passes(make_run):

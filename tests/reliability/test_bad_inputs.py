@@ -318,6 +318,8 @@ CASES = [
     bad("unknown-language-code", lambda c: c.config(data={"components": [{"path": "x.jsonl", "lang": "xx"}]}),
         "config key 'data.components[0].lang': task 'math' has no prompt template for language 'xx'",
         "expected one of en, de", found="parse"),
+    bad("linked-key-in-config", lambda c: c.config(data={"tokenizer": "gpt2"}),
+        "config key 'data.tokenizer': is tied to model.model_name_or_path", found="parse"),
     bad("unknown-task", lambda c: c.config(data={"task": "poetry"}),
         "config key 'data.task': unknown task 'poetry'; expected one of math, nli, qa", found="parse"),
     bad("model-path-does-not-exist", lambda c: c.config(model={"model_name_or_path": str(c.tmp / "nope")}),

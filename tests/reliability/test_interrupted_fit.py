@@ -1,5 +1,6 @@
-"""``fit`` killed with SIGKILL mid-epoch resumes from its last checkpoint to the same end state as
-an uninterrupted run; a NaN loss stops the run and keeps the last good checkpoint."""
+"""``fit`` killed with SIGKILL mid-epoch resumes from its last checkpoint to exactly the end state of
+an uninterrupted run (default LoRA dropout: training draws random numbers); a NaN loss stops the
+run and keeps the last good checkpoint."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from selftt.modules import LoraSettings
 
 FAULTS = str(Path(__file__).resolve().parent)
 MAX_STEPS = 8
@@ -33,6 +36,7 @@ def _config(write_config, name: str, fault: dict | None = None) -> Path:
         extra={
             "trainer": {"logger": {"init_args": {"name": name}}},
             "checkpoint": {"every_n_train_steps": 2},
+            "model": {"lora": {"dropout": LoraSettings().dropout}},
         },
     )
 
@@ -42,15 +46,18 @@ def _checkpoint(path: Path) -> dict:
 
 
 def _assert_same_training_state(a: dict, b: dict) -> None:
+    """Bit for bit: the adapter, the optimizer state and training's random state."""
     assert a["global_step"] == b["global_step"]
     assert a["state_dict"].keys() == b["state_dict"].keys()
     for key, value in a["state_dict"].items():
-        torch.testing.assert_close(value, b["state_dict"][key], rtol=1e-5, atol=1e-6, msg=key)
+        assert torch.equal(value, b["state_dict"][key]), f"{key}: {(value - b['state_dict'][key]).abs().max()}"
     opt_a, opt_b = a["optimizer_states"][0]["state"], b["optimizer_states"][0]["state"]
     assert opt_a.keys() == opt_b.keys()
     for index, state in opt_a.items():
         for name, value in state.items():
-            torch.testing.assert_close(value, opt_b[index][name], rtol=1e-5, atol=1e-6, msg=f"{index}.{name}")
+            assert torch.equal(value, opt_b[index][name]), f"{index}.{name}"
+    rng_a, rng_b = (c["callbacks"]["TrainingRNGState"]["per_rank"][0] for c in (a, b))
+    assert torch.equal(rng_a["torch"], rng_b["torch"])
 
 
 _REFERENCE: dict[str, dict] = {}
