@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> dict:
     warm_up(model, tokenizer, prompts)
 
     methods = {
-        "selftt": ("selftt BatchedGenerator (length-sorted, token budget, shared-prefix cache)", run_selftt, ()),
+        "selftt": ("selftt BatchedGenerator (length-sorted, token budget, shared-prefix cache where exact)", run_selftt, ()),
         "per_example": ("per-example model.generate loop", run_per_example, ()),
         "hf_batched": (f"HF batched generate, bs={baseline_bs}, unsorted", run_hf_batched, (baseline_bs,)),
     }
