@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from selftt.errors import ConfigError
@@ -92,5 +93,5 @@ def check_components(components: list[DataComponent]) -> None:
             )
         if comp.limit is not None and comp.limit < 1:
             raise ConfigError(f"{key}.limit", f"must be >= 1, got {comp.limit}")
-        if comp.weight <= 0:
-            raise ConfigError(f"{key}.weight", f"must be > 0, got {comp.weight}")
+        if not (math.isfinite(comp.weight) and comp.weight > 0):  # NaN and inf slip through '<= 0'
+            raise ConfigError(f"{key}.weight", f"must be a finite number > 0, got {comp.weight}")

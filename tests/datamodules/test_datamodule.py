@@ -288,3 +288,13 @@ def test_missing_component_file(make_dm, tmp_path):
     dm = make_dm(components=[DataComponent(path=str(missing), lang="en")])
     with pytest.raises(DataError, match=re.escape(str(missing))):
         dm.setup("fit")
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -1.0, 0.0])
+def test_a_component_weight_must_be_a_finite_positive_number(weight):
+    """NaN and inf slipped through a '<= 0' check and crashed in the mixture after translating."""
+    from selftt.datamodules.components import check_components
+
+    components = [DataComponent(name="src", path="x.jsonl", lang="en"), DataComponent(name="tgt", lang="de", weight=weight)]
+    with raises_key("data.components[1].weight", "must be a finite number > 0"):
+        check_components(components)
