@@ -11,7 +11,6 @@ be hardware FLOPs utilisation), nor are the input embeddings (a lookup, not a mu
 
 from __future__ import annotations
 
-import json
 import math
 import resource
 import time
@@ -184,7 +183,7 @@ class TrainingThroughput(Callback):
         }
         if self._shape["peak_flops"] and step["seconds"] > 0:
             metrics["perf/mfu"] = step["flops"] / step["seconds"] / self._shape["peak_flops"]
-        pl_module.log_dict(metrics, on_step=True, on_epoch=False, batch_size=mask_rows(batch))
+        pl_module.log_dict(metrics, on_step=True, on_epoch=False, batch_size=int(batch["attention_mask"].shape[0]))
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if not self.steps:
@@ -244,13 +243,3 @@ def summarize_steps(steps: list[dict[str, Any]], warmup_steps: int, peak: float 
         "first_loss": steps[0]["loss"],
         "last_loss": steps[-1]["loss"],
     }
-
-
-def mask_rows(batch: Any) -> int:
-    """The batch size of a tokenized batch (rows of its attention mask)."""
-    return int(batch["attention_mask"].shape[0])
-
-
-def read_throughput(path: str | Path) -> dict[str, Any]:
-    """The JSON :class:`TrainingThroughput` wrote."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -15,8 +14,6 @@ from selftt.errors import ConfigError
 from selftt.modules.end_tokens import end_token_ids
 from selftt.modules.finite_logits import NonFiniteLogitsCheck, check_finite
 from selftt.modules.prefix_reuse import prefix_reuse_is_exact
-
-log = logging.getLogger(__name__)
 
 FinishReason = Literal["stop", "end", "length"]
 
