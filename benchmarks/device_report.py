@@ -155,7 +155,7 @@ def markdown(result: dict) -> list[str]:
         "",
         "qlora: 4-bit NF4 base, double quantization, bf16 compute; lora: bf16 base. Peak memory: "
         "`torch.cuda.max_memory_allocated` during training (the resident set on CPU). MFU: model FLOPs "
-        "(`selftt/callbacks/throughput.py`) per second over the dense bf16 peak.",
+        "(`selftt/training/throughput.py`) per second over the dense bf16 peak.",
         "",
         "## Correctness (selftt fit)",
         "",

@@ -7,7 +7,7 @@ no clipping), batch size, number of steps, precision (bf16 autocast on a GPU) an
 checkpointing (non-reentrant). Modes: ``qlora`` loads the base in 4-bit NF4 with double
 quantization and bf16 compute (``prepare_model_for_kbit_training`` first, as the QLoRA recipe
 does); ``lora`` keeps the base in bf16 (float32 on CPU). Both paths measure the same things
-(``selftt.callbacks.throughput``): non-padding tokens/s after the warm-up steps, peak memory,
+(``selftt.training.throughput``): non-padding tokens/s after the warm-up steps, peak memory,
 model FLOP utilisation. selftt batches examples of similar length; the HF Trainer samples at
 random (its default), so the two pad differently: tokens/s counts non-padding tokens only.
 
@@ -207,15 +207,15 @@ def hf_child(model_dir: str, mode: str, s: TrainSettings, out: Path) -> None:
         TrainingArguments,
     )
 
-    from selftt.callbacks.throughput import (
+    from selftt.datamodules.tokenization import PadCollator
+    from selftt.modules.loading import nf4_config
+    from selftt.training.throughput import (
         attention_shape,
         matmul_weights,
         model_flops_per_token,
         peak_flops,
         summarize_steps,
     )
-    from selftt.datamodules.tokenization import PadCollator
-    from selftt.modules.loading import nf4_config
 
     device = torch.device(s.device)
     dtype = getattr(torch, s.dtype)

@@ -129,7 +129,7 @@ def child_selftt(args, encoded: dict) -> dict:
     from selftt.datamodules import DataComponent, SelfTTDataModule
     from selftt.modules.causal_lm import SelfTTModule
     from selftt.modules.lora import LoraSettings
-    from selftt.trainer import SelfTTTrainer
+    from selftt.training.trainer import SelfTTTrainer
 
     log = StepLog()
 

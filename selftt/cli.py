@@ -10,20 +10,20 @@ from pathlib import Path
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
-from selftt.callbacks.adapter_export import AdapterExport
-from selftt.callbacks.adapter_sync import AdapterSyncCheck
-from selftt.callbacks.evaluation import GenerationEvaluation
-from selftt.callbacks.hparams import SaveConfigAndHParams
-from selftt.callbacks.nonfinite_loss import StopOnNonFiniteLoss
-from selftt.callbacks.prediction_writer import PredictionWriter
-from selftt.callbacks.rank_watchdog import RankWatchdog
-from selftt.callbacks.rng_state import TrainingRNGState
-from selftt.callbacks.self_translate import SelfTranslateCallback
-from selftt.callbacks.throughput import TrainingThroughput
 from selftt.datamodules import SelfTTDataModule
 from selftt.errors import ConfigError, DataError, SelfTTError
+from selftt.evaluation.callback import GenerationEvaluation
 from selftt.modules import SelfTTModule
-from selftt.trainer import SelfTTTrainer, check_checkpoint, is_checkpoint_file_path
+from selftt.training.adapter_export import AdapterExport
+from selftt.training.adapter_sync import AdapterSyncCheck
+from selftt.training.hparams import SaveConfigAndHParams
+from selftt.training.nonfinite_loss import StopOnNonFiniteLoss
+from selftt.training.prediction_writer import PredictionWriter
+from selftt.training.rank_watchdog import RankWatchdog
+from selftt.training.rng_state import TrainingRNGState
+from selftt.training.throughput import TrainingThroughput
+from selftt.training.trainer import SelfTTTrainer, check_checkpoint, is_checkpoint_file_path
+from selftt.translation.callback import SelfTranslateCallback
 
 TRAINER_DEFAULTS = {
     "logger": {

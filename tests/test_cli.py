@@ -216,7 +216,7 @@ def test_grid_configs_are_what_the_generator_writes():
 
 
 def test_the_config_is_flattened_to_tensorboard_values():
-    from selftt.callbacks.hparams import flatten_hparams
+    from selftt.training.hparams import flatten_hparams
 
     config = {
         "seed_everything": 0,

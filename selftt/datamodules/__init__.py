@@ -1,23 +1,6 @@
-"""Data loading, the training mixture, tokenization and batching.
+"""The training mixture (source, self-translated, code-switched), tokenization and batching."""
 
-The classes are imported lazily: ``selftt.datamodules.loaders`` is used by the task specs
-and should not pull in Lightning.
-"""
+from selftt.datamodules.components import DataComponent, EvalSet
+from selftt.datamodules.datamodule import SelfTTDataModule
 
-from __future__ import annotations
-
-import importlib
-
-_EXPORTS = {
-    "DataComponent": "selftt.datamodules.components",
-    "EvalSet": "selftt.datamodules.components",
-    "SelfTTDataModule": "selftt.datamodules.datamodule",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'selftt.datamodules' has no attribute {name!r}")
+__all__ = ["DataComponent", "EvalSet", "SelfTTDataModule"]

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from selftt.datamodules.components import EvalSet
-from selftt.datamodules.loaders import HUB_PREFIX
 from selftt.errors import ConfigError
 from selftt.tasks import Example, Task
+from selftt.tasks.readers import HUB_PREFIX
 
 
 @dataclass

@@ -26,7 +26,7 @@ from selftt.modules.loading import (
 )
 from selftt.modules.lora import LoraSettings, attach_lora
 from selftt.modules.packaged_models import resolve_model_path
-from selftt.utils.checkpoint_io import continue_unfinished_epoch
+from selftt.training.checkpoint_io import continue_unfinished_epoch
 
 log = logging.getLogger(__name__)
 

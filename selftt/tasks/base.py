@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from selftt.errors import ConfigError
+from selftt.tasks.readers import check_unique_ids
 
 Example = dict[str, Any]
 """One task example: always ``id`` (str) and ``lang`` (ISO code), plus the task's ``fields``."""
@@ -55,8 +56,6 @@ class Task(ABC):
 
     def examples_of(self, records: list, table: Any, lang: str) -> list[Example]:
         """``self._example`` of each record, refusing duplicate ids (naming both lines)."""
-        from selftt.datamodules.loaders import check_unique_ids
-
         examples = [self._example(record, table, lang) for record in records]
         check_unique_ids(((ex["id"], rec.line) for ex, rec in zip(examples, records, strict=True)), table.where)
         return examples

@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from selftt.errors import DataError
+from selftt.tasks import readers
 from selftt.tasks.base import Example, Task
 from selftt.tasks.math_answer import final_phrases, parse_number_answer, stated_answer
 from selftt.translation.numbers import fold_text
-
-if TYPE_CHECKING:
-    from selftt.datamodules.loaders import Record, Table
 
 __all__ = ["FINAL_ANSWER", "INSTRUCTIONS", "MathTask", "normalize_number", "parse_number_answer"]
 
@@ -68,17 +66,15 @@ def normalize_number(value: Any) -> str | None:
     return format(number.normalize(), "f")
 
 
-def _read_tsv(path: Path) -> list[Record]:
+def _read_tsv(path: Path) -> list[readers.Record]:
     """MGSM TSV: ``question<TAB>number`` (no header), ``question<TAB>worked answer<TAB>number``
     (exemplars, no header), or any columns named by a header with ``question``."""
-    from selftt.datamodules import loaders
-
     lines = Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
     cells = [c.strip().lower() for c in next((ln for ln in lines if ln.strip()), "").split("\t")]
     if "question" in cells and ("answer" in cells or "answer_number" in cells):
-        return loaders.read_tsv(path, header=True)
+        return readers.read_tsv(path, header=True)
     columns = ("question", "answer", "answer_number") if len(cells) == 3 else ("question", "answer_number")
-    return loaders.read_tsv(path, columns=columns)
+    return readers.read_tsv(path, columns=columns)
 
 
 class MathTask(Task):
@@ -114,34 +110,29 @@ class MathTask(Task):
         (``question<TAB>number``, no header; exemplars ``question<TAB>answer<TAB>number`` or
         with a header) or a Hub dataset with either layout (``hf://openai/gsm8k:main``,
         ``hf://juletxara/mgsm:de``)."""
-        # Deferred: importing selftt.datamodules imports the data module, which imports selftt.tasks.
-        from selftt.datamodules import loaders
-
         self.check_language(lang)
-        readers = {
-            ".jsonl": loaders.read_jsonl,
+        formats = {
+            ".jsonl": readers.read_jsonl,
             ".tsv": _read_tsv,
         }
-        table = loaders.read_source(source, readers, split=split)
+        table = readers.read_source(source, formats, split=split)
         return self.examples_of(table.records, table, lang)
 
-    def _example(self, record: Record, table: Table, lang: str) -> Example:
-        from selftt.datamodules.loaders import require_fields, require_text
-
+    def _example(self, record: readers.Record, table: readers.Table, lang: str) -> Example:
         where, line = table.where, record.line
         if "answer_number" in record:
-            require_fields(record, ("question",), where, line)
+            readers.require_fields(record, ("question",), where, line)
             final = normalize_number(record["answer_number"])
             if final is None:
                 raise DataError(where, f"answer {record['answer_number']!r} is not a number", line)
             reasoning = ""
             if record.get("answer") is not None:
-                worked = require_text(record, "answer", where, line)
+                worked = readers.require_text(record, "answer", where, line)
                 reasoning = self._worked_reasoning(worked, final, lang, where, line)
         else:
-            require_fields(record, ("question", "answer"), where, line)
-            reasoning, final = self._split_gsm8k(require_text(record, "answer", where, line), where, line)
-        question = require_text(record, "question", where, line).strip()
+            readers.require_fields(record, ("question", "answer"), where, line)
+            reasoning, final = self._split_gsm8k(readers.require_text(record, "answer", where, line), where, line)
+        question = readers.require_text(record, "question", where, line).strip()
         if "answer_number" in record:
             question = _QUESTION_LABEL.sub("", question, count=1)
         if not question:

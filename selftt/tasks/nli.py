@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from selftt.errors import DataError
+from selftt.tasks import readers
 from selftt.tasks.base import Example, Task
-
-if TYPE_CHECKING:
-    from selftt.datamodules.loaders import Record, Table
 
 LABELS = ("entailment", "neutral", "contradiction")
 """In MNLI/XNLI order: integer labels 0, 1, 2 index this tuple."""
@@ -232,13 +230,10 @@ class NLITask(Task):
         """Read JSONL (premise/hypothesis/label or sentence1/sentence2/gold_label), a TSV with a
         header (MNLI/XNLI columns; XNLI's ``language`` column keeps rows in ``lang``) or a Hub
         dataset (``hf://nyu-mll/multi_nli``, ``hf://facebook/xnli:de``)."""
-        # Deferred: importing selftt.datamodules imports the data module, which imports selftt.tasks.
-        from selftt.datamodules import loaders
-
         self.check_language(lang)
-        tsv = lambda p: loaders.read_tsv(p, header=True)  # noqa: E731
-        table = loaders.read_source(
-            source, {".jsonl": loaders.read_jsonl, ".tsv": tsv, ".txt": tsv}, split=split
+        tsv = lambda p: readers.read_tsv(p, header=True)  # noqa: E731
+        table = readers.read_source(
+            source, {".jsonl": readers.read_jsonl, ".tsv": tsv, ".txt": tsv}, split=split
         )
         records = [r for r in table.records if str(r.get("language", lang)).strip() == lang]
         if not records:
@@ -248,17 +243,15 @@ class NLITask(Task):
             )
         return self.examples_of(records, table, lang)
 
-    def _example(self, record: Record, table: Table, lang: str) -> Example:
-        from selftt.datamodules.loaders import require_fields, require_text
-
+    def _example(self, record: readers.Record, table: readers.Table, lang: str) -> Example:
         where, line = table.where, record.line
         fields = {}
         for field, aliases in _ALIASES.items():
             key = next((k for k in aliases if k in record), aliases[0])
-            require_fields(record, (key,), where, line)
-            fields[field] = require_text(record, key, where, line).strip()
+            readers.require_fields(record, (key,), where, line)
+            fields[field] = readers.require_text(record, key, where, line).strip()
         label_key = next((k for k in _LABEL_KEYS if k in record), _LABEL_KEYS[0])
-        require_fields(record, (label_key,), where, line)
+        readers.require_fields(record, (label_key,), where, line)
         label = normalize_label(record[label_key])
         if label is None:
             raise DataError(

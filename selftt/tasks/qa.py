@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from selftt.errors import DataError
+from selftt.tasks import readers
 from selftt.tasks.base import Example, Task
-
-if TYPE_CHECKING:
-    from selftt.datamodules.loaders import Record, Table
 
 # (instruction, context label, question label) per language.
 TEMPLATES = {
@@ -56,24 +54,19 @@ class QATask(Task):
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
         """Read SQuAD v1.1 / XQuAD JSON or a Hub dataset in the SQuAD layout
         (``hf://rajpurkar/squad``, ``hf://google/xquad:xquad.de``)."""
-        # Deferred: importing selftt.datamodules imports the data module, which imports selftt.tasks.
-        from selftt.datamodules import loaders
-
         self.check_language(lang)
-        table = loaders.read_source(source, {".json": loaders.read_squad_json}, split=split)
+        table = readers.read_source(source, {".json": readers.read_squad_json}, split=split)
         return self.examples_of(table.records, table, lang)
 
-    def _example(self, record: Record, table: Table, lang: str) -> Example:
-        from selftt.datamodules.loaders import check_answer_starts, require_fields, require_text
-
+    def _example(self, record: readers.Record, table: readers.Table, lang: str) -> Example:
         where, line = table.where, record.line
-        require_fields(record, ("context", "question", "answers"), where, line)
+        readers.require_fields(record, ("context", "question", "answers"), where, line)
         qa_id = str(record["id"]) if record.get("id") is not None else f"{table.stem}-{line}"
-        context = require_text(record, "context", where, line)
-        question = require_text(record, "question", where, line)
+        context = readers.require_text(record, "context", where, line)
+        question = readers.require_text(record, "question", where, line)
         texts, starts = _answer_lists(record, where, line, qa_id)
         if "answer_starts" not in record:  # Hub rows; local files were checked by the reader
-            check_answer_starts(context, texts, starts, qa_id, where, line)
+            readers.check_answer_starts(context, texts, starts, qa_id, where, line)
         if not texts:
             raise DataError(where, f"qa '{qa_id}' has no gold answer", line)
         return {
@@ -109,7 +102,7 @@ class QATask(Task):
         return text
 
 
-def _answer_lists(record: Record, where: str, line: int | None, qa_id: str) -> tuple[list[str], list[Any]]:
+def _answer_lists(record: readers.Record, where: str, line: int | None, qa_id: str) -> tuple[list[str], list[Any]]:
     """Gold answer texts and start offsets from a flat record or a Hub ``answers`` dict."""
     answers = record["answers"]
     if isinstance(answers, dict):  # Hub layout: {"text": [...], "answer_start": [...]}

@@ -9,8 +9,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
-from selftt.callbacks.rng_state import TrainingRNGState
 from selftt.modules import LoraSettings, SelfTTModule
+from selftt.training.rng_state import TrainingRNGState
 
 
 def _snapshot(module, trainable: bool) -> dict[str, torch.Tensor]:

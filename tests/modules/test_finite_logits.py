@@ -46,9 +46,9 @@ def test_a_non_finite_validation_loss_stops_validate(tiny_model, math_file, tmp_
 
     from lightning.pytorch import Trainer
 
-    from selftt.callbacks.nonfinite_loss import NonFiniteLossError, StopOnNonFiniteLoss
     from selftt.datamodules import DataComponent, SelfTTDataModule
     from selftt.modules import LoraSettings, SelfTTModule
+    from selftt.training.nonfinite_loss import NonFiniteLossError, StopOnNonFiniteLoss
 
     module = SelfTTModule(tiny_model, quantization="none", lora=LoraSettings(r=4, alpha=8, dropout=0.0),
                           optimizer=partial(torch.optim.AdamW, lr=1e-3))

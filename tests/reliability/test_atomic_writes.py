@@ -13,8 +13,8 @@ import time
 import pytest
 import torch
 
-from selftt.trainer import SelfTTTrainer
-from selftt.utils.checkpoint_io import SafeCheckpointIO, load_weights_only
+from selftt.training.checkpoint_io import SafeCheckpointIO, load_weights_only
+from selftt.training.trainer import SelfTTTrainer
 
 # Rewrites one file over and over, each version complete and self-checking; prints "ready" once
 # the first version is in place.

@@ -10,8 +10,8 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from selftt.callbacks.rng_state import TrainingRNGState, collect_rng_states, set_rng_states
-from selftt.trainer import SelfTTTrainer
+from selftt.training.rng_state import TrainingRNGState, collect_rng_states, set_rng_states
+from selftt.training.trainer import SelfTTTrainer
 
 
 def _draws() -> tuple:

@@ -10,7 +10,7 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.cli import SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from selftt.callbacks.evaluation import GenerationEvaluation, _metric_prefixes
+from selftt.evaluation.callback import GenerationEvaluation, _metric_prefixes
 from selftt.evaluation.metrics import PRIMARY_METRIC
 
 HPARAM_SECTIONS = ("seed_everything", "ckpt_path", "model", "data", "translation", "evaluation")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from selftt.datamodules.loaders import (
+from selftt.errors import DataError
+from selftt.tasks.readers import (
     Source,
     check_unique_ids,
     parse_source,
@@ -19,7 +20,6 @@ from selftt.datamodules.loaders import (
     read_tsv,
     require_fields,
 )
-from selftt.errors import DataError
 
 
 def write(path: Path, text: str) -> Path:

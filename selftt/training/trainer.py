@@ -9,9 +9,9 @@ from typing import Any
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from selftt.callbacks.rng_state import TrainingRNGState
 from selftt.errors import DataError
-from selftt.utils.checkpoint_io import SafeCheckpointIO, load_weights_only
+from selftt.training.checkpoint_io import SafeCheckpointIO, load_weights_only
+from selftt.training.rng_state import TrainingRNGState
 
 _SPECIAL_CKPT_PATHS = ("last", "best", "hpc", "registry")
 

@@ -9,16 +9,16 @@ import pytest
 import torch
 from lightning.pytorch import Trainer
 
-from selftt.callbacks.throughput import (
+from selftt.datamodules import DataComponent, SelfTTDataModule
+from selftt.errors import ConfigError
+from selftt.modules import LoraSettings, SelfTTModule
+from selftt.training.throughput import (
     TrainingThroughput,
     attention_shape,
     matmul_weights,
     model_flops_per_token,
     summarize_steps,
 )
-from selftt.datamodules import DataComponent, SelfTTDataModule
-from selftt.errors import ConfigError
-from selftt.modules import LoraSettings, SelfTTModule
 
 
 def test_model_flops_follow_palm_with_frozen_weights_costing_two_thirds():
