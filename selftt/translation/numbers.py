@@ -1,4 +1,4 @@
-"""Numbers in texts of the supported languages (de/en/ru/th/zh).
+"""Numbers in texts of any language (separators from CLDR, :mod:`selftt.languages`).
 
 - ``read_number`` reads ONE written number (``"1.500,25"``) strictly, from its shape and, only
   where the shape is ambiguous, the language it is written in; answer extraction uses it.
@@ -14,6 +14,9 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from selftt.errors import ConfigError
+from selftt.languages import get_language
+
 _SOURCE_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _NUMBER_GROUPS = re.compile(r"\d+(?:(?:[.,'\u00a0\u202f\u2009 ])\d+)*")
 _ZH_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
@@ -26,10 +29,16 @@ _MYRIAD = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
 _FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x2212: 0x2D}
 _SEPARATORS = ".,'\u00a0\u202f\u2009 "
 _DECIMAL_OR_GROUP = ".,"
-# Where a single "," or "." with exactly three digits after it is ambiguous (1,500 / 1.500), the
-# mark that groups thousands in each language; the other one is then a decimal mark. Russian
-# groups with spaces, so there both marks are decimal ("1,500" = 1.5; "1.500" is English 1.5).
-GROUPING_MARK = {"en": ",", "th": ",", "zh": ",", "de": ".", "ru": ""}
+
+
+def grouping_mark(lang: str) -> str:
+    """The symbol that groups thousands in ``lang`` (CLDR via :func:`selftt.languages.get_language`):
+    ``","`` for en/th/zh, ``"."`` for de, a no-break space for ru (so there neither "," nor "."
+    groups: "1,500" = 1.5). ``","`` for an invalid code."""
+    try:
+        return get_language(lang).group_symbol
+    except ConfigError:
+        return ","
 
 
 def fold_text(text: str) -> str:
@@ -59,7 +68,8 @@ def read_number(token: str, lang: str) -> str | None:
     - One mark once: a decimal mark unless exactly 3 digits follow and 1-3 digits not
       starting with 0 precede (``1.5``, ``2,50``, ``0,500``, ``1234,567`` are decimals).
       ``1,500`` / ``1.500`` are ambiguous: ``lang`` (the language of the phrase the number is
-      written in) decides, by ``GROUPING_MARK``: "," groups in en/th/zh, "." in de, neither in ru.
+      written in) decides, by its CLDR grouping symbol (:func:`grouping_mark`): "," groups in
+      en/th/zh, "." in de, neither in ru (which groups with a space).
 
     A shape that fits none of these (``1,23,456``, ``12.05.2023``) is not a number: None.
     """
@@ -70,7 +80,7 @@ def read_number(token: str, lang: str) -> str | None:
     decimal = None
     if seps and seps[-1] in _DECIMAL_OR_GROUP and seps.count(seps[-1]) == 1:
         ambiguous = len(seps) == 1 and len(digits[1]) == 3 and len(digits[0]) <= 3 and digits[0][0] != "0"
-        if len(seps) > 1 or not ambiguous or seps[-1] != GROUPING_MARK.get(lang, ","):
+        if len(seps) > 1 or not ambiguous or seps[-1] != grouping_mark(lang):
             decimal = seps[-1]
     groups = seps[:-1] if decimal else seps
     whole = digits[: len(groups) + 1]

@@ -11,7 +11,8 @@
     The source asks a question (it holds a question mark) and the translation holds none in any
     script (``?``, ``？``, ``؟``; Greek's ``;`` is not counted): the question sentence was dropped,
     so the example no longer asks what its answer answers. Not judged for languages that often
-    ask without a question mark (Thai: :data:`QUESTION_MARK_OPTIONAL`).
+    ask without a question mark, by their script (Thai, Lao, Khmer, Burmese:
+    :attr:`selftt.languages.Language.question_mark_optional`).
 ``scaffolding``
     The translation carries prompt text: it starts with a language label of the prompt
     ("German: ...", "Deutsch: ...") or runs on into the next shot ("... English: The dog
@@ -25,11 +26,10 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from selftt.errors import ConfigError
+from selftt.languages import get_language
+
 _QUESTION_MARKS = ("?", "？", "؟", "⁇", "¿")
-QUESTION_MARK_OPTIONAL = frozenset({"th", "lo", "km", "my"})
-"""Languages that often write a question without a question mark (a final particle asks it:
-Thai ไหม/หรือไม่, Lao, Khmer, Burmese); ``lost_question`` does not judge them. Seen in XQuAD's
-human Thai questions, most of which carry no question mark."""
 
 
 @lru_cache(maxsize=64)
@@ -65,9 +65,13 @@ def has_scaffolding(source: str, translation: str, labels: Sequence[str]) -> boo
 
 def lost_question(source: str, translation: str, tgt_lang: str) -> bool:
     """The source holds a question mark and the translation none (see the module docstring);
-    never for a target language in :data:`QUESTION_MARK_OPTIONAL`."""
-    if tgt_lang.split("-")[0] in QUESTION_MARK_OPTIONAL:
-        return False
+    never for a target language whose script often asks without one (Thai, Lao, Khmer, Burmese).
+    An invalid language code is judged like a spaced one."""
+    try:
+        if get_language(tgt_lang).question_mark_optional:
+            return False
+    except ConfigError:
+        pass
     return any(m in source for m in _QUESTION_MARKS) and not any(m in translation for m in _QUESTION_MARKS)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from selftt.errors import ConfigError
-from selftt.translation.shots import LANGUAGE_NAMES
+from selftt.languages import get_language
 
 _FIELDS = ("src_name", "tgt_name", "src_lang", "tgt_lang", "src", "tgt")
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
@@ -102,14 +102,12 @@ class TranslationPrompt:
 
     # ------------------------------------------------------------------ prompt
     def _names(self, src_lang: str, tgt_lang: str) -> dict[str, str]:
-        for lang in (src_lang, tgt_lang):
-            if lang not in LANGUAGE_NAMES:
-                raise ValueError(f"unknown language code {lang!r}; known: {', '.join(LANGUAGE_NAMES)}")
+        # English names from CLDR (selftt.languages); ConfigError for an invalid code
         return {
             "src_lang": src_lang,
             "tgt_lang": tgt_lang,
-            "src_name": LANGUAGE_NAMES[src_lang],
-            "tgt_name": LANGUAGE_NAMES[tgt_lang],
+            "src_name": get_language(src_lang, "translation.languages").name,
+            "tgt_name": get_language(tgt_lang, "translation.languages").name,
         }
 
     def build(self, text: str, shots: list[tuple[str, str]], src_lang: str, tgt_lang: str) -> str:
@@ -147,9 +145,7 @@ class TranslationPrompt:
         """Where the generated translation ends (the next pair starting, or the separator)."""
         if self.stop is not None:
             return list(self.stop)
-        if src_lang not in LANGUAGE_NAMES:
-            raise ValueError(f"unknown language code {src_lang!r}; known: {', '.join(LANGUAGE_NAMES)}")
-        return [self.separator, "\n" + LANGUAGE_NAMES[src_lang] + ":"]
+        return [self.separator, "\n" + get_language(src_lang, "translation.languages").name + ":"]
 
     def fingerprint(self, shots: list[tuple[str, str]], src_lang: str, tgt_lang: str) -> dict[str, Any]:
         """Everything that changes the prompt text or where the output is cut (JSON-ready, for cache keys).

@@ -8,8 +8,9 @@ Scores are corpus-level, 0-100, computed by torchmetrics (no sacrebleu needed):
 
 * ``bleu``: SacreBLEU BLEU-4, case-sensitive, no smoothing (equal to ``sacrebleu.corpus_bleu``
   with ``smooth_method="none"``, and to its default "exp" smoothing whenever every n-gram order
-  has a match, as on any real corpus). Tokenizer per language: ``zh`` for Chinese (each CJK
-  character a token), ``char`` for Thai (written without spaces between words; ``13a`` would
+  has a match, as on any real corpus). Tokenizer by the language's script: ``zh`` for Chinese
+  (each CJK character a token), ``char`` for the other scripts written without spaces between
+  words (Thai, Lao, Khmer, Burmese, and Japanese, whose ``ja-mecab`` needs MeCab; ``13a`` would
   make a whole clause one token), ``13a`` otherwise. The ``flores200``/``spm`` SentencePiece
   tokenizers would treat all languages alike but need a model download, so they are not used.
 * ``chrf``: plain chrF (character 6-grams, beta 2, ``n_word_order=0``). Not chrF++: its word
@@ -34,24 +35,22 @@ import torch
 from torchmetrics.text import CHRFScore, SacreBLEUScore
 
 from selftt.errors import DataError
-from selftt.translation.shots import LANGUAGE_NAMES
-
-BLEU_TOKENIZERS = {"zh": "zh", "th": "char"}
-"""SacreBLEU tokenizer per language code; ``13a`` for the others."""
+from selftt.languages import get_language
 
 
 def bleu_tokenizer(lang: str) -> str:
-    """The SacreBLEU tokenizer :func:`translation_quality` uses for ``lang``."""
-    if lang not in LANGUAGE_NAMES:
-        raise ValueError(f"unknown language code {lang!r}; known: {', '.join(LANGUAGE_NAMES)}")
-    return BLEU_TOKENIZERS.get(lang, "13a")
+    """The SacreBLEU tokenizer :func:`translation_quality` uses for ``lang``, by its script
+    (:attr:`selftt.languages.Language.bleu_tokenizer`): ``zh`` for Han, ``char`` for the other
+    scripts written without spaces (Japanese, Thai, Lao, Khmer, Burmese), ``13a`` otherwise.
+    Raises ConfigError for an invalid language code."""
+    return get_language(lang).bleu_tokenizer
 
 
 def translation_quality(hypotheses: list[str], references: list[str], lang: str) -> dict[str, float]:
     """Corpus BLEU and chrF (0-100) of ``hypotheses`` against one reference each, in language ``lang``.
 
     Returns ``{"bleu": ..., "chrf": ...}``. Hypotheses are compared as given (strip them first).
-    Raises ValueError for empty or unequal-length lists or an unknown language code.
+    Raises ValueError for empty or unequal-length lists, ConfigError for an invalid language code.
     """
     tokenize = bleu_tokenizer(lang)
     hypotheses, references = list(hypotheses), list(references)

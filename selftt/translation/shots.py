@@ -1,14 +1,17 @@
-"""Few-shot example pairs for the self-translation prompt, and the language codes selftt supports.
+"""Few-shot example pairs for the self-translation prompt.
 
 A shots file is JSON keyed by target language; each entry is a list of parallel pairs keyed by
-language code::
+language code (BCP 47, matched ignoring case and deprecated forms: ``"ZH"`` finds ``"zh"``)::
 
     {"de": [{"en": "How old is she?", "de": "Wie alt ist sie?"}, ...], "zh": [...]}
 
-The packaged file (``selftt/assets/translation_shots.json``) holds 8 pairs per language written
-for the project: a question, a math word problem, chain-of-thought lines with arithmetic, an
-encyclopedic sentence, a short answer span and an NLI premise/hypothesis, numbers kept as digits.
-Each side is a single line: the prompt separates pairs with a blank line.
+Any pair of languages works: a German -> Swahili file is ``{"sw": [{"de": "...", "sw": "..."}]}``.
+The packaged file (``selftt/assets/translation_shots.json``) covers English -> de/ru/th/zh with 8
+pairs per language written for the project: a question, a math word problem, chain-of-thought
+lines with arithmetic, an encyclopedic sentence, a short answer span and an NLI
+premise/hypothesis, numbers kept as digits. Every other pair needs a user file
+(``translation.shots_file``). Each side is a single line: the prompt separates pairs with a blank
+line. Language facts (names, scripts) come from :mod:`selftt.languages`.
 """
 
 from __future__ import annotations
@@ -20,26 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from selftt.errors import ConfigError, DataError
-
-LANGUAGE_NAMES = {"en": "English", "de": "German", "ru": "Russian", "th": "Thai", "zh": "Chinese"}
-"""Language code -> the name the prompt uses."""
-
-SUPPORTED_LANGUAGES = ("de", "ru", "th", "zh")
-"""Target languages; ``en`` is the source language."""
-
-SOURCE_LANGUAGE = "en"
+from selftt.languages import get_language
 
 _PACKAGED = "assets/translation_shots.json"
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
-def check_language(lang: str, key: str) -> None:
-    """Raise ConfigError (naming ``key``) unless ``lang`` is a supported target language code."""
-    if not isinstance(lang, str) or lang not in SUPPORTED_LANGUAGES:
-        raise ConfigError(
-            key,
-            f"unsupported language code {lang!r}; supported target languages: {', '.join(SUPPORTED_LANGUAGES)}",
-        )
+def check_language(lang: object, key: str) -> str:
+    """``lang`` in canonical form (``"ZH"`` -> ``"zh"``) if it is a valid language code
+    (:func:`selftt.languages.get_language`); else raise ConfigError naming ``key``."""
+    return get_language(lang, key).code
 
 
 def packaged_shots_path() -> Any:
@@ -47,21 +40,36 @@ def packaged_shots_path() -> Any:
     return resources.files("selftt").joinpath(_PACKAGED)
 
 
+def _lookup(mapping: dict[str, Any], lang: str) -> Any:
+    """``mapping[lang]``, else the value of a key naming the same language tag (``"ZH"``, ``"zh"``)."""
+    if lang in mapping:
+        return mapping[lang]
+    for name, value in mapping.items():
+        try:
+            if get_language(name).code == lang:
+                return value
+        except ConfigError:
+            continue
+    return None
+
+
+def _example_file(src: str, tgt: str) -> str:
+    return f'{{"{tgt}": [{{"{src}": "...", "{tgt}": "..."}}, ...]}}'
+
+
 def load_shots(
     path: str | None, src_lang: str, tgt_lang: str, key: str = "translation.shots_file"
 ) -> list[tuple[str, str]]:
     """The (source, target) shot pairs for ``src_lang`` -> ``tgt_lang``, in file order.
 
-    ``path`` None reads the packaged file. Raises ConfigError (naming ``key``) for an unsupported
-    language pair, and DataError (naming the file) for a file that cannot be read, is not JSON of
-    the shape above, has no pairs for ``tgt_lang``, or has a pair with a missing, empty or
-    non-string side or a blank line inside a side.
+    ``path`` None reads the packaged file, which covers English -> de/ru/th/zh only. Raises
+    ConfigError (naming ``key``) for an invalid language code, equal languages, or a pair the
+    packaged file lacks (then a shots file is required; the message shows its shape); DataError
+    (naming the file) for a file that cannot be read, is not JSON of the shape above, has no
+    pairs for ``tgt_lang``, or has a pair with a missing, empty or non-string side or a blank
+    line inside a side.
     """
-    if src_lang not in LANGUAGE_NAMES:
-        raise ConfigError(
-            key, f"unsupported source language code {src_lang!r}; supported: {', '.join(LANGUAGE_NAMES)}"
-        )
-    check_language(tgt_lang, key)
+    src_lang, tgt_lang = check_language(src_lang, key), check_language(tgt_lang, key)
     if src_lang == tgt_lang:
         raise ConfigError(key, f"source and target language are both {src_lang!r}")
 
@@ -85,10 +93,18 @@ def load_shots(
     if not isinstance(data, dict):
         raise DataError(
             where,
-            'shots file must be a JSON object {"<lang>": [{"en": ..., "<lang>": ...}, ...]}, '
-            f"got {type(data).__name__}",
+            f"shots file must be a JSON object {_example_file(src_lang, tgt_lang)}, got {type(data).__name__}",
         )
-    pairs = data.get(tgt_lang)
+    pairs = _lookup(data, tgt_lang)
+    if path is None and (
+        not isinstance(pairs, list) or not all(isinstance(p, dict) and _lookup(p, src_lang) for p in pairs)
+    ):
+        packaged = ", ".join(f"en->{lang}" for lang in data)
+        raise ConfigError(
+            key,
+            f"no packaged translation shots for {src_lang}->{tgt_lang} (packaged: {packaged}); set it to a "
+            f"JSON file {_example_file(src_lang, tgt_lang)} of parallel one-line pairs (at least n_shots)",
+        )
     if pairs is not None and not isinstance(pairs, list):
         raise DataError(where, f"shots for {tgt_lang!r} must be a list of pairs, got {type(pairs).__name__}")
     if not pairs:
@@ -100,7 +116,7 @@ def load_shots(
             raise DataError(where, f"shot {i} for {tgt_lang!r} must be an object, got {type(pair).__name__}")
         sides = []
         for lang in (src_lang, tgt_lang):
-            value = pair.get(lang)
+            value = _lookup(pair, lang)
             if value is None:
                 raise DataError(where, f"shot {i} for {tgt_lang!r} has no {lang!r} side")
             if not isinstance(value, str):

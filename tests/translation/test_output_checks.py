@@ -7,7 +7,7 @@ import pytest
 
 from selftt.tasks import get_task
 from selftt.translation.filters import FilterSettings, check_text, count_reasons, filter_example
-from selftt.translation.output_checks import language_labels
+from selftt.translation.output_checks import language_labels, lost_question
 
 S = FilterSettings()
 LABELS = {lang: language_labels("en", lang, ("English", name)) for lang, name in
@@ -89,3 +89,10 @@ def test_each_rule_counts_on_its_own_and_can_be_switched_off():
     off = FilterSettings(truncated=False, lost_question=False, scaffolding=False, length_ratio=False)
     assert filter_example(task, source, translated, "de", off, ("question",), finish={"question": ["length"]},
                           labels=LABELS["de"]) == []
+
+
+def test_question_mark_optional_follows_the_script():
+    source = "How many clips did she sell?"
+    assert lost_question(source, "ເຈົ້າຂາຍໄດ້ຈັກອັນ", "lo") is False  # Lao: a particle asks
+    assert lost_question(source, "Aliuza klipu ngapi.", "sw") is True
+    assert lost_question(source, "उसने कितनी क्लिप बेचीं।", "hi") is True

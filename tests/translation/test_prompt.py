@@ -164,5 +164,12 @@ def test_validate_accepts_defaults_and_literal_braces():
 
 
 def test_unknown_language_code():
-    with pytest.raises(ValueError, match="unknown language"):
-        TranslationPrompt(n_shots=0).build("x", [], "en", "fr")
+    with pytest.raises(ConfigError, match="not a known language"):
+        TranslationPrompt(n_shots=0).build("x", [], "en", "xx-notalang")
+
+
+def test_any_language_is_named_by_cldr():
+    prompt = TranslationPrompt(n_shots=0)
+    assert prompt.language_names("de", "sw") == ["German", "Swahili"]
+    assert prompt.build("Habari", [], "sw", "pt-BR").endswith("Portuguese (Brazil):")
+    assert prompt.stop_strings("hi") == ["\n\n", "\nHindi:"]

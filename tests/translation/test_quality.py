@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from torchmetrics.functional.text import sacre_bleu_score
 
-from selftt.errors import DataError
+from selftt.errors import ConfigError, DataError
 from selftt.translation.quality import bleu_tokenizer, load_reference_pairs, translation_quality
-from selftt.translation.shots import SUPPORTED_LANGUAGES, load_shots
+from selftt.translation.shots import load_shots
+
+SUPPORTED_LANGUAGES = ("de", "ru", "th", "zh")
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -53,8 +55,18 @@ def test_tokenizers():
         "char",
         "zh",
     ]
-    with pytest.raises(ValueError, match="unknown language"):
-        bleu_tokenizer("fr")
+    # any language, by its script: Japanese and the other unspaced scripts by characters
+    assert [bleu_tokenizer(lang) for lang in ("fr", "sw", "hi", "ja", "zh-Hant", "lo", "ko")] == [
+        "13a",
+        "13a",
+        "13a",
+        "char",
+        "zh",
+        "char",
+        "13a",
+    ]
+    with pytest.raises(ConfigError, match="not a known language"):
+        bleu_tokenizer("xx-notalang")
 
 
 @pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
@@ -119,7 +131,7 @@ def test_bad_inputs():
         translation_quality([], [], "de")
     with pytest.raises(ValueError, match="2 translations but 1 references"):
         translation_quality(["a", "b"], ["a"], "de")
-    with pytest.raises(ValueError, match="unknown language"):
+    with pytest.raises(ConfigError, match="not a known language"):
         translation_quality(["a"], ["a"], "xx")
 
 

@@ -9,23 +9,17 @@ from importlib import resources
 import pytest
 
 from selftt.errors import ConfigError, DataError
-from selftt.translation.shots import (
-    LANGUAGE_NAMES,
-    SUPPORTED_LANGUAGES,
-    check_language,
-    load_shots,
-    packaged_shots_path,
-)
+from selftt.translation.shots import check_language, load_shots, packaged_shots_path
+
+SUPPORTED_LANGUAGES = ("de", "ru", "th", "zh")  # what the packaged file covers, from English
 
 
 def _numbers(text: str) -> list[str]:
     return sorted(re.findall(r"\d+", text))
 
 
-def test_language_tables():
-    assert SUPPORTED_LANGUAGES == ("de", "ru", "th", "zh")
-    assert set(LANGUAGE_NAMES) == {"en", *SUPPORTED_LANGUAGES}
-    assert LANGUAGE_NAMES["zh"] == "Chinese"
+def test_packaged_file_covers_english_to_the_four_languages():
+    assert set(json.loads(packaged_shots_path().read_text(encoding="utf-8"))) == set(SUPPORTED_LANGUAGES)
 
 
 def test_packaged_asset_is_found_by_importlib_resources():
@@ -99,19 +93,56 @@ def test_missing_file_names_it(tmp_path):
     assert str(path) in str(info.value)
 
 
-def test_unsupported_language_names_the_key():
+@pytest.mark.parametrize("bad", ["xx-notalang", "", 42, "english", None, "und"])
+def test_invalid_language_names_the_key(bad):
     with pytest.raises(ConfigError) as info:
-        check_language("fr", "translation.languages")
+        check_language(bad, "translation.languages")
     assert info.value.key == "translation.languages"
-    assert "'fr'" in str(info.value) and "de, ru, th, zh" in str(info.value)
-    check_language("th", "translation.languages")
-    with pytest.raises(ConfigError, match="translation.languages"):
-        check_language("en", "translation.languages")  # the source, not a target
+    assert repr(bad) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_any_valid_language_is_accepted_in_canonical_form():
+    assert [check_language(c, "k") for c in ("th", "en", "fr", "sw", "ZH", "pt-br")] == [
+        "th",
+        "en",
+        "fr",
+        "sw",
+        "zh",
+        "pt-BR",
+    ]
 
 
 def test_load_shots_checks_languages():
     with pytest.raises(ConfigError) as info:
-        load_shots(None, "en", "ja", key="my.shots")
+        load_shots(None, "en", "xx-notalang", key="my.shots")
     assert info.value.key == "my.shots"
-    with pytest.raises(ConfigError, match="source"):
+    with pytest.raises(ConfigError, match="'xx'"):
         load_shots(None, "xx", "de")
+    with pytest.raises(ConfigError, match="both 'de'"):
+        load_shots(None, "de", "DE")
+
+
+@pytest.mark.parametrize(("src", "tgt"), [("en", "sw"), ("en", "ja"), ("de", "ru")])
+def test_unshipped_pair_requires_a_shots_file(src, tgt):
+    with pytest.raises(ConfigError) as info:
+        load_shots(None, src, tgt)
+    message = str(info.value)
+    assert info.value.key == "translation.shots_file" and "\n" not in message
+    assert f"no packaged translation shots for {src}->{tgt}" in message
+    assert f'{{"{tgt}": [{{"{src}": "...", "{tgt}": "..."}}, ...]}}' in message
+
+
+def test_german_to_swahili_file(tmp_path):
+    path = tmp_path / "de-sw.json"
+    pairs = [
+        {"de": "Wie alt ist sie?", "sw": "Ana umri gani?"},
+        {"de": "Der Hund bellt.", "sw": "Mbwa anabweka."},
+    ]
+    path.write_text(json.dumps({"sw": pairs}), encoding="utf-8")
+    expected = [("Wie alt ist sie?", "Ana umri gani?"), ("Der Hund bellt.", "Mbwa anabweka.")]
+    assert load_shots(str(path), "de", "sw") == expected
+    assert load_shots(str(path), "DE", "SW") == expected  # codes match in any case
+    with pytest.raises(DataError, match="no 'en' side"):
+        load_shots(str(path), "en", "sw")
+    with pytest.raises(DataError, match="no pairs for 'ja'"):
+        load_shots(str(path), "de", "ja")

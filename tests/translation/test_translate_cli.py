@@ -120,7 +120,11 @@ def test_two_process_translation_translates_each_example_exactly_once(tmp_path, 
 
 
 def _bad_language(extra: dict) -> None:
-    extra["data"]["components"][1]["lang"] = "fr"
+    extra["data"]["components"][1]["lang"] = "xx-notalang"
+
+
+def _no_shots_for_language(extra: dict) -> None:
+    extra["data"]["components"][1]["lang"] = "sw"  # valid, but the packaged shots lack en -> sw
 
 
 def _too_many_shots(extra: dict) -> None:
@@ -143,6 +147,7 @@ def _untranslatable_field(extra: dict) -> None:
     ("spoil", "expected"),
     [
         (_bad_language, "'data.components[1].lang'"),
+        (_no_shots_for_language, "'translation.shots_file': no packaged translation shots for en->sw"),
         (_too_many_shots, "'translation.prompt.n_shots'"),
         (_bad_filter, "'translation.filters.min_script_fraction'"),
         (_unknown_field, "'translation.fields[1]': task 'math' has no field 'solution'"),
