@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from lightning.pytorch import LightningDataModule
+from lightning.pytorch import LightningDataModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
+from transformers import PreTrainedTokenizerBase
 
 from selftt.datamodules.components import DataComponent, EvalSet, check_components
 from selftt.datamodules.eval_sets import LoadedEvalSet, load_eval_sets
-from selftt.datamodules.mixture import apply_weight, code_switch
+from selftt.datamodules.mixture import apply_weight, translated_components
 from selftt.datamodules.prompting import PromptFormatter, PromptStyle
 from selftt.datamodules.sampler import LengthGroupedSampler, ResumableDataLoader
 from selftt.datamodules.tokenization import EncodeStats, PadCollator, encode_pair
 from selftt.errors import ConfigError, DataError
-from selftt.modules.loading import load_tokenizer
+from selftt.languages import canonical_code
+from selftt.modules.loading import TokenizerSource, load_tokenizer
 from selftt.tasks import Example, Task, get_task
+from selftt.translation.handoff import TranslatedSet, TranslationRequest
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +34,13 @@ class SelfTTDataModule(LightningDataModule):
 
     def __init__(
         self,
-        task: str = "math",
+        task: str | dict = "math",
         task_options: dict | None = None,
         components: list[DataComponent] | None = None,
         val_sets: list[EvalSet] | None = None,
         test_sets: list[EvalSet] | None = None,
         val_holdout: int = 0,
-        tokenizer: str | None = None,
+        tokenizer: str | PreTrainedTokenizerBase | None = None,
         trust_remote_code: bool = False,
         prompt_style: PromptStyle = "auto",
         max_length: int = 1024,
@@ -49,13 +52,16 @@ class SelfTTDataModule(LightningDataModule):
     ) -> None:
         """
         Args:
-            task: Task family: 'math' (GSM8K/MGSM), 'qa' (SQuAD/XQuAD) or 'nli' (MultiNLI/XNLI).
+            task: Task family: 'math' (GSM8K/MGSM), 'qa' (SQuAD/XQuAD), 'nli' (MultiNLI/XNLI),
+                the dotted path of your own ``selftt.tasks.Task`` subclass (``mypkg.tasks.Sentiment``)
+                or ``{class_path: ..., init_args: {...}}`` (see ``selftt.tasks.get_task``).
             task_options: Keyword options of the task (e.g. keep_calculator_annotations for math).
             components: The parts of the training mixture (name, path, lang, split, limit).
             val_sets: Validation sets, e.g. the target-language evaluation data.
             test_sets: Sets for ``test`` and ``predict`` (default: the validation sets).
             val_holdout: Hold out the last N examples of the first 'src' component for validation.
-            tokenizer: Tokenizer id or folder; linked to model.model_name_or_path by the CLI.
+            tokenizer: Tokenizer id or folder (the CLI links model.model_name_or_path), or a tokenizer
+                object; in a run, the model's own tokenizer object (``TokenizerSource``).
             trust_remote_code: Linked to model.trust_remote_code.
             prompt_style: 'chat' (the tokenizer's chat template), 'plain' (an instruction format)
                 or 'auto' (chat when the tokenizer has a template).
@@ -67,18 +73,19 @@ class SelfTTDataModule(LightningDataModule):
             seed: Seed of the batch order.
         """
         super().__init__()
-        self.save_hyperparameters(ignore=["components", "val_sets", "test_sets"])
+        self.save_hyperparameters(ignore=["components", "val_sets", "test_sets", "tokenizer"])
+        given = tokenizer if isinstance(tokenizer, PreTrainedTokenizerBase) else None
+        self.tokenizer_name = given.name_or_path if given is not None else tokenizer
+        self.hparams["tokenizer"] = self.tokenizer_name  # a name: checkpoints load with weights_only
         # Plain types only, so that checkpoints load with torch.load(weights_only=True).
         self.hparams["components"] = [asdict(c) for c in components or []]
         self.hparams["val_sets"] = [asdict(v) for v in val_sets or []]
         self.hparams["test_sets"] = [asdict(v) for v in test_sets or []]
-        self.task_name = task
         self.task_options = dict(task_options or {})
         self.components = list(components or [])
         self.val_sets = list(val_sets or [])
         self.test_sets = list(test_sets or [])
         self.val_holdout = val_holdout
-        self.tokenizer_name = tokenizer
         self.trust_remote_code = trust_remote_code
         self.prompt_style = prompt_style
         self.max_length = max_length
@@ -90,7 +97,7 @@ class SelfTTDataModule(LightningDataModule):
         self._check_config()
         self.task: Task = get_task(task, key="data.task", **self.task_options)
         self._check_languages()
-        self.tokenizer = None
+        self.tokenizer: PreTrainedTokenizerBase | None = given
         self.formatter: PromptFormatter | None = None
         self.train_data: list[dict] = []
         self.val_data: list[list[dict]] = []
@@ -121,17 +128,20 @@ class SelfTTDataModule(LightningDataModule):
             raise ConfigError("data.tokenizer", "is not set (the CLI links it to model.model_name_or_path)")
 
     def _check_languages(self) -> None:
-        """Every component and evaluation set in a language the task has a template for."""
+        """Every component's and evaluation set's ``lang`` a language code (BCP 47, put in canonical
+        form: ``"ZH"`` -> ``"zh"``); the task warns about a language it has no template for."""
         for i, comp in enumerate(self.components):
+            comp.lang = canonical_code(comp.lang, f"data.components[{i}].lang")
             self.task.check_language(comp.lang, f"data.components[{i}].lang")
         for key, sets in (("data.val_sets", self.val_sets), ("data.test_sets", self.test_sets)):
             for i, eval_set in enumerate(sets):
+                eval_set.lang = canonical_code(eval_set.lang, f"{key}[{i}].lang")
                 self.task.check_language(eval_set.lang, f"{key}[{i}].lang")
 
     # ------------------------------------------------------------------ setup
     def setup(self, stage: str) -> None:
-        if self.tokenizer is None:
-            self.tokenizer = load_tokenizer(self.tokenizer_name, self.trust_remote_code)
+        if self.formatter is None:
+            self.tokenizer = self._shared_tokenizer()
             self.formatter = PromptFormatter(self.tokenizer, self.prompt_style)
         holdout: list[Example] = []
         if stage == "fit":
@@ -161,6 +171,17 @@ class SelfTTDataModule(LightningDataModule):
                 self._prompt_item(example, s) for s in self.test_sets_loaded for example in s.examples
             ]
 
+    def _shared_tokenizer(self) -> PreTrainedTokenizerBase:
+        """The tokenizer given, else the trained model's own object, else one loaded from ``tokenizer``."""
+        if self.tokenizer is not None:
+            return self.tokenizer
+        module = self.trainer.lightning_module if isinstance(self.trainer, Trainer) else None
+        if isinstance(module, TokenizerSource):
+            if str(self.tokenizer_name) == str(module.model_name_or_path):
+                return module.shared_tokenizer()
+            raise ConfigError("data.tokenizer", f"'{self.tokenizer_name}' is not the model's, '{module.model_name_or_path}'")
+        return load_tokenizer(self.tokenizer_name, self.trust_remote_code)
+
     def _test_sets(self) -> list[EvalSet]:
         if not (self.test_sets or self.val_sets):
             raise ConfigError(
@@ -180,6 +201,10 @@ class SelfTTDataModule(LightningDataModule):
         """The sets to evaluate by generation in ``stage`` ('val' or 'test')."""
         return self.val_sets_loaded if stage == "val" else self.test_sets_loaded
 
+    def eval_set_names(self, stage: str) -> list[str]:
+        """Names of the loss-evaluated sets of ``stage`` ('val' or 'test'), in dataloader order."""
+        return self.val_set_names if stage == "val" else self.test_set_names
+
     def _prompt_item(self, example: Example, eval_set: LoadedEvalSet) -> dict:
         return {
             "id": example["id"],
@@ -193,7 +218,7 @@ class SelfTTDataModule(LightningDataModule):
         }
 
     def _build_train_set(self) -> tuple[list[dict], list[Example]]:
-        """Encode the 'src' components; 'tgt' and 'cs' wait for ``add_translations``."""
+        """Encode the 'src' components; 'tgt' and 'cs' wait for ``add_translated``."""
         if not self.components:
             raise ConfigError(
                 "data.components", "is empty; expected at least one 'src' component to train on"
@@ -232,28 +257,25 @@ class SelfTTDataModule(LightningDataModule):
         sizes = ", ".join(f"{k}={v}" for k, v in self.component_sizes.items())
         pending = f"; waiting for self-translation into {', '.join(sorted(self.pending_translations))}"
         rank_zero_info(
-            f"selftt: training mixture for task '{self.task_name}': {sizes} ({len(train)} examples)"
+            f"selftt: training mixture for task '{self.task.name}': {sizes} ({len(train)} examples)"
             + (pending if self.pending_translations else "")
         )
 
     # ------------------------------------------------------------------ self-translation
-    def translation_requests(self) -> dict[str, tuple[str, list[Example]]]:
-        """Target language -> (source language, source examples) for the 'tgt'/'cs' components."""
-        return {lang: (self.source_lang, self.source_examples) for lang in sorted(self.pending_translations)}
+    def translation_requests(self) -> list[TranslationRequest]:
+        """One request per target language still to translate for the 'tgt'/'cs' components,
+        by language (``TranslationConsumer``)."""
+        first = {c.lang: i for i, c in reversed(list(enumerate(self.components))) if c.name != "src"}
+        return [
+            TranslationRequest(lang, self.source_lang, self.source_examples, first[lang])
+            for lang in sorted(self.pending_translations)
+        ]
 
-    def add_translations(self, lang: str, pairs: list[tuple[Example, Example]]) -> None:
-        """Build the 'tgt' and 'cs' components of ``lang`` from (source, kept translation) pairs."""
-        for i, comp in enumerate(self.components):
-            if comp.name == "src" or comp.lang != lang:
-                continue
-            if comp.name == "tgt":
-                examples = [translated for _, translated in pairs]
-            else:
-                examples = [
-                    code_switch(self.task, source, translated, comp.direction) for source, translated in pairs
-                ]
+    def add_translated(self, translated: TranslatedSet) -> None:
+        """Build the 'tgt' and 'cs' components of ``translated.lang`` from its kept translations."""
+        for i, comp, examples in translated_components(self.task, self.components, translated):
             self.train_data += self._encode_component(examples, comp, f"data.components[{i}]")
-        self.pending_translations.discard(lang)
+        self.pending_translations.discard(translated.lang)
         if not self.pending_translations:
             self._report(self.train_data)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from selftt.datamodules.components import EvalSet
 from selftt.errors import ConfigError
@@ -22,6 +23,21 @@ class LoadedEvalSet:
     shots: list[Example] = field(default_factory=list)
     max_new_tokens: int | None = None
     key: str = ""
+
+
+@runtime_checkable
+class EvaluationData(Protocol):
+    """What the data module hands the model and the evaluation for 'val' and 'test' (``SelfTTDataModule``)."""
+
+    task: Task
+
+    def eval_set_names(self, stage: str) -> list[str]:
+        """Names of the loss-evaluated sets of ``stage`` ('val' or 'test'), in dataloader order."""
+        ...
+
+    def generation_eval_sets(self, stage: str) -> list[LoadedEvalSet]:
+        """The sets to evaluate by generation in ``stage`` ('val' or 'test')."""
+        ...
 
 
 def default_name(eval_set: EvalSet) -> str:

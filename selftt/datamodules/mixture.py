@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
+from selftt.datamodules.components import DataComponent
 from selftt.tasks import Example, Task
+from selftt.translation.handoff import TranslatedSet
 
 
 def code_switch(task: Task, source: Example, translated: Example, direction: str) -> Example:
@@ -28,4 +30,21 @@ def apply_weight(examples: list[Example], weight: float, seed: int) -> list[Exam
     rest = round((weight - whole) * len(examples))
     if rest:
         out += random.Random(seed).sample(examples, rest)
+    return out
+
+
+def translated_components(
+    task: Task, components: list[DataComponent], translated: TranslatedSet
+) -> list[tuple[int, DataComponent, list[Example]]]:
+    """(index, component, examples) of each 'tgt' and 'cs' component of ``translated.lang``:
+    'tgt' is the kept translations, 'cs' each (source, translation) pair code-switched."""
+    out = []
+    for i, comp in enumerate(components):
+        if comp.name == "src" or comp.lang != translated.lang:
+            continue
+        if comp.name == "tgt":
+            examples = [target for _, target in translated.pairs]
+        else:
+            examples = [code_switch(task, source, target, comp.direction) for source, target in translated.pairs]
+        out.append((i, comp, examples))
     return out

@@ -12,15 +12,11 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from selftt.datamodules.eval_sets import LoadedEvalSet
 from selftt.errors import ConfigError
-from selftt.evaluation.metrics import score
 from selftt.evaluation.results import RESULTS_FILE, build_results, method_of
 from selftt.utils.atomic import write_json_atomic, write_jsonl_atomic
 from selftt.utils.distributed import Distributed
 
 log = logging.getLogger(__name__)
-
-CORRECT_METRIC = {"math": "accuracy", "nli": "accuracy", "qa": "exact_match"}
-"""The per-prediction metric that decides ``correct`` in the predictions file."""
 
 
 class GenerationEvaluation(Callback):
@@ -107,9 +103,7 @@ class GenerationEvaluation(Callback):
         metrics: dict[str, dict[str, Any]] = {}
         for eval_set in sets:
             records = self._answer(pl_module, datamodule, eval_set, dist)
-            values = score(
-                task.name, [r["answer"] for r in records], [r["gold"] for r in records], eval_set.lang
-            )
+            values = task.score([r["answer"] for r in records], [r["gold"] for r in records], eval_set.lang)
             metrics[eval_set.name] = {"lang": eval_set.lang, "n": len(records), **values}
             flat = {f"{keys[eval_set.name]}/{name}": value for name, value in values.items()}
             if log_with_module:
@@ -163,7 +157,7 @@ class GenerationEvaluation(Callback):
         for example, prompt, generation in zip(mine, prompts, generations, strict=True):
             answer = task.parse_answer(generation, eval_set.lang)
             gold = example[task.gold_field]
-            correct = score(task.name, [answer], [gold], eval_set.lang)[CORRECT_METRIC[task.name]] == 100.0
+            correct = task.is_correct(answer, gold, eval_set.lang)
             records.append(
                 {
                     "id": example["id"],

@@ -8,10 +8,12 @@ from typing import Any
 
 from lightning.pytorch import LightningModule, Trainer
 
-from selftt.evaluation.metrics import PRIMARY_METRIC
+from selftt.datamodules import SelfTTDataModule
+from selftt.evaluation.results_schema import RESULTS_FILE, RESULTS_FORMAT, Results
+from selftt.modules import SelfTTModule
+from selftt.translation.callback import SelfTranslateCallback
 
-RESULTS_FILE = "results.json"
-RESULTS_FORMAT = 1
+__all__ = ["RESULTS_FILE", "RESULTS_FORMAT", "Results", "build_results", "method_of", "model_dtype"]
 
 METHOD_BY_COMPONENTS = {
     frozenset({"src"}): "zero-shot",
@@ -32,18 +34,19 @@ def method_of(trainer: Trainer) -> str:
     """
     datamodule = trainer.datamodule
     module = trainer.lightning_module
-    trained = trainer.state.fn == "fit" or getattr(module, "adapter_path", None) is not None
+    datamodule = datamodule if isinstance(datamodule, SelfTTDataModule) else None
+    trained = trainer.state.fn == "fit" or (isinstance(module, SelfTTModule) and module.adapter_path is not None)
     if not trained:
         return (
             "fewshot"
             if any(
-                s.fewshot for s in getattr(datamodule, "val_sets", []) + getattr(datamodule, "test_sets", [])
+                s.fewshot for s in (datamodule.val_sets + datamodule.test_sets if datamodule else [])
             )
             else "base"
         )
-    names = frozenset(c.name for c in getattr(datamodule, "components", []))
+    names = frozenset(c.name for c in (datamodule.components if datamodule else []))
     label = METHOD_BY_COMPONENTS.get(names, "+".join(sorted(names)))
-    translator = next((c for c in trainer.callbacks if hasattr(c, "translator_model")), None)
+    translator = next((c for c in trainer.callbacks if isinstance(c, SelfTranslateCallback)), None)
     if translator is not None and translator.translator_model and "tgt" in names:
         label = label.replace("stt", "translate-train")
     return label
@@ -63,33 +66,34 @@ def build_results(
     method: str,
     metrics: dict[str, dict[str, Any]],
     max_examples: int | None,
-) -> dict[str, Any]:
-    """The record ``python -m selftt report`` reads (schema: format 1). Rank 0 only: it must
-    not touch ``trainer.log_dir``, which is a collective under DDP."""
+) -> Results:
+    """The record ``python -m selftt report`` reads (schema: ``results_schema.Results``, format
+    ``RESULTS_FORMAT``). Rank 0 only: it must not touch ``trainer.log_dir``, which is a
+    collective under DDP."""
     datamodule = trainer.datamodule
     task = datamodule.task
-    translation = next((c for c in trainer.callbacks if hasattr(c, "scores")), None)
+    translation = next((c for c in trainer.callbacks if isinstance(c, SelfTranslateCallback)), None)
     seed = os.environ.get("PL_GLOBAL_SEED")
-    return {
-        "format": RESULTS_FORMAT,
-        "run_dir": str(run_dir),
-        "stage": stage,
-        "method": method,
-        "task": task.name,
-        "model": module.model_name_or_path,
-        "adapter": getattr(module, "adapter_path", None),
-        "seed": int(seed) if seed is not None else None,
-        "step": trainer.global_step,
-        "metrics": metrics,
-        "primary_metric": PRIMARY_METRIC[task.name],
-        "translation_quality": dict(translation.scores) if translation is not None else {},
-        "component_sizes": dict(getattr(datamodule, "component_sizes", {})),
-        "settings": {
+    return Results(
+        format=RESULTS_FORMAT,
+        run_dir=str(run_dir),
+        stage=stage,
+        method=method,
+        task=task.name,
+        model=module.model_name_or_path,
+        adapter=module.adapter_path if isinstance(module, SelfTTModule) else None,
+        seed=int(seed) if seed is not None else None,
+        step=trainer.global_step,
+        metrics=metrics,
+        primary_metric=task.primary_metric,
+        translation_quality=dict(translation.scores) if translation is not None else {},
+        component_sizes=dict(datamodule.component_sizes) if isinstance(datamodule, SelfTTDataModule) else {},
+        settings={
             "eval_sets": [f"{name}:{m['n']}" for name, m in metrics.items()],
             "max_examples": max_examples,
             "generation": module.generation.decoding(),
             "prompt_style": datamodule.formatter.style if datamodule.formatter else None,
-            "quantization": getattr(module, "resolved_quantization", None),
+            "quantization": module.resolved_quantization if isinstance(module, SelfTTModule) else None,
             "dtype": model_dtype(module),
         },
-    }
+    )

@@ -12,7 +12,9 @@ import transformers.modeling_utils
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torchmetrics import MeanMetric
+from transformers import PreTrainedTokenizerBase
 
+from selftt.datamodules.eval_sets import EvaluationData
 from selftt.errors import ConfigError, DataError, SelfTTError
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.modules.loading import (
@@ -136,7 +138,7 @@ class SelfTTModule(LightningModule):
         if self.model is not None:
             return
         device = self.trainer.strategy.root_device if self._trainer is not None else torch.device("cpu")
-        self.tokenizer = load_tokenizer(self.model_name_or_path, self.trust_remote_code)
+        self.shared_tokenizer()
         quantization = resolve_quantization(self.quantization, device)
         dtype = resolve_dtype(self.dtype_name, device)
         base = load_causal_lm(self.model_name_or_path, quantization, device, dtype, self.trust_remote_code)
@@ -158,6 +160,13 @@ class SelfTTModule(LightningModule):
             trainable,
             total,
         )
+
+    def shared_tokenizer(self) -> PreTrainedTokenizerBase:
+        """The tokenizer, loaded on first use: the data module's ``setup`` (which runs before
+        ``configure_model``) takes this same object, so one copy serves data and model."""
+        if self.tokenizer is None:
+            self.tokenizer = load_tokenizer(self.model_name_or_path, self.trust_remote_code)
+        return self.tokenizer
 
     def _require_model(self) -> None:
         if self.model is None:
@@ -217,7 +226,7 @@ class SelfTTModule(LightningModule):
 
     def _eval_set_name(self, stage: str, dataloader_idx: int) -> str:
         datamodule = self.trainer.datamodule if self._trainer is not None else None
-        names = getattr(datamodule, f"{stage}_set_names", None)
+        names = datamodule.eval_set_names(stage) if isinstance(datamodule, EvaluationData) else []
         return names[dataloader_idx] if names else f"set{dataloader_idx}"
 
     # ------------------------------------------------------------------ generation

@@ -6,10 +6,10 @@ import logging
 import pickle
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from selftt.errors import ConfigError
 from selftt.modules.packaged_models import is_packaged, packaged_spec, resolve_model_path
@@ -20,6 +20,18 @@ Quantization = Literal["4bit", "none", "auto"]
 DType = Literal["auto", "float32", "bfloat16", "float16"]
 
 _LOCAL_PREFIXES = ("/", "./", "../", "~", ".\\")
+
+
+@runtime_checkable
+class TokenizerSource(Protocol):
+    """A model that hands its tokenizer object to the data module (``SelfTTModule``): one
+    tokenizer per process, shared by the data and the model."""
+
+    model_name_or_path: str
+
+    def shared_tokenizer(self) -> PreTrainedTokenizerBase:
+        """The model's tokenizer, loaded on first use."""
+        ...
 
 
 def check_model_path(name_or_path: str, key: str = "model.model_name_or_path") -> None:

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from selftt.errors import SelfTTError
-from selftt.report.parse import DEFAULT_PRIMARY, Run, Score, parse_results
+from selftt.evaluation.results_schema import default_primary_metric
+from selftt.report.parse import Run, Score, parse_results
+from selftt.tasks import TASKS
 
 METHOD_ORDER = ("fewshot", "zero-shot", "stt", "stt+cs", "translate-train")
-TASK_ORDER = ("math", "qa", "nli")
+TASK_ORDER = tuple(TASKS)  # the built-in tasks in registry order; others after them, by name
 LANG_ORDER = ("de", "ru", "th", "zh")
 SOURCE_LANG = "en"  # English held-out sets: shown, but not part of the target-language average
 
@@ -111,7 +113,7 @@ class Collection:
         names = Counter(
             e.run.primary_metric for c in self.cells.values() if c.task == task for e in c.entries
         )
-        return names.most_common(1)[0][0] if names else DEFAULT_PRIMARY.get(task, "score")
+        return names.most_common(1)[0][0] if names else (default_primary_metric(task) or "score")
 
     @property
     def max_seeds(self) -> int:

@@ -1,4 +1,5 @@
-"""Read and validate one ``results.json`` (format 1) into a :class:`Run` with one :class:`Score` per eval set.
+"""Read and validate one ``results.json`` (schema: :mod:`selftt.evaluation.results_schema`) into a
+:class:`Run` with one :class:`Score` per eval set.
 
 A file that cannot be used at all (unreadable, not JSON, missing or mistyped required keys, no usable
 eval set) raises ``ValueError`` naming the problem; single bad eval sets are reported and dropped.
@@ -12,8 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_PRIMARY = {"math": "accuracy", "nli": "accuracy", "qa": "f1"}
-REQUIRED_KEYS = ("task", "method", "seed", "metrics")
+from selftt.evaluation.results_schema import REQUIRED_KEYS, RESULTS_FORMAT, default_primary_metric
 
 
 @dataclass
@@ -64,8 +64,10 @@ def parse_results(path: Path) -> tuple[Run, list[str]]:
         raise ValueError(f"cannot be read ({err})") from None
     if not isinstance(data, dict):
         raise ValueError(f"top level is a {type(data).__name__}, not an object")
-    if data.get("format", 1) != 1:
-        raise ValueError(f"unsupported format {data.get('format')!r} (this report reads format 1)")
+    if data.get("format", RESULTS_FORMAT) != RESULTS_FORMAT:
+        raise ValueError(
+            f"unsupported format {data.get('format')!r} (this report reads format {RESULTS_FORMAT})"
+        )
     missing = [k for k in REQUIRED_KEYS if k not in data]
     if missing:
         raise ValueError("missing key(s) " + ", ".join(f"'{k}'" for k in missing))
@@ -73,7 +75,7 @@ def parse_results(path: Path) -> tuple[Run, list[str]]:
     seed = data["seed"]  # null when the run did not seed (no seed_everything): an "unset" seed
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise ValueError(f"'seed' must be an integer or null, got {seed!r}")
-    primary = data.get("primary_metric") or DEFAULT_PRIMARY.get(task)
+    primary = data.get("primary_metric") or default_primary_metric(task)
     if not isinstance(primary, str):
         raise ValueError(f"no 'primary_metric' and no default for task {task!r}")
     metrics = data["metrics"]

@@ -1,7 +1,11 @@
-"""Task specs (math, QA, NLI) and the registry that picks one by name."""
+"""Task specs (math, QA, NLI) and ``get_task``, which builds one from a registered name, a class
+path (``mypkg.tasks.Sentiment``) or ``{class_path: ..., init_args: {...}}``."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from selftt.errors import ConfigError
@@ -11,16 +15,74 @@ from selftt.tasks.nli import NLITask
 from selftt.tasks.qa import QATask
 
 TASKS: dict[str, type[Task]] = {"math": MathTask, "qa": QATask, "nli": NLITask}
+"""The built-in tasks by short name, in report order."""
 
 
-def get_task(name: str, key: str = "data.task", **options: Any) -> Task:
-    """Build the task called ``name`` with ``options``; a ConfigError names ``key`` otherwise."""
-    if name not in TASKS:
-        raise ConfigError(key, f"unknown task '{name}'; expected one of {', '.join(sorted(TASKS))}")
+def _import_class(path: str, key: str) -> type[Task]:
+    module_name, _, attr = path.rpartition(".")
+    if not module_name:
+        raise ConfigError(
+            key, f"unknown task '{path}'; expected one of {', '.join(sorted(TASKS))} or a class path (mypkg.module.Class)"
+        )
     try:
-        return TASKS[name](**options)
-    except TypeError as exc:
-        raise ConfigError(key, f"bad options for task '{name}': {exc}") from None
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(key, f"cannot import module '{module_name}' of task class '{path}': {exc}") from None
+    cls = getattr(module, attr, None)
+    if cls is None:
+        raise ConfigError(key, f"module '{module_name}' has no class '{attr}'")
+    if not (inspect.isclass(cls) and issubclass(cls, Task)):
+        raise ConfigError(key, f"'{path}' is not a subclass of selftt.tasks.Task")
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(cls.__abstractmethods__))
+        raise ConfigError(key, f"task class '{path}' does not define {missing}")
+    return cls
 
 
-__all__ = ["TASKS", "Example", "MathTask", "NLITask", "QATask", "Task", "get_task"]
+def task_class(spec: str, key: str = "data.task") -> type[Task]:
+    """The class of a registered short name or a dotted class path; ConfigError naming ``key``."""
+    if spec in TASKS:
+        return TASKS[spec]
+    return _import_class(spec, key)
+
+
+def get_task(spec: str | Mapping[str, Any] | type[Task], key: str = "data.task", **options: Any) -> Task:
+    """Build a task from ``spec`` with keyword ``options`` (``data.task_options``).
+
+    ``spec`` is a registered name (``"math"``, ``"qa"``, ``"nli"``), a dotted class path of a
+    ``Task`` subclass importable from ``sys.path`` (``"mypkg.tasks.Sentiment"``), a mapping
+    ``{"class_path": ..., "init_args": {...}}`` (init_args and ``options`` are merged, options
+    winning) or a ``Task`` subclass. Raises a one-line ConfigError naming ``key`` for an unknown
+    name, a module that cannot be imported, a class that is not a ``Task`` or is abstract, and
+    bad init args (an unknown keyword, or a ValueError/TypeError from its ``__init__``; a
+    ConfigError it raises passes through).
+    """
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - {"class_path", "init_args"}
+        path = spec.get("class_path")
+        if unknown or not isinstance(path, str) or not path:
+            raise ConfigError(key, "expected a task name or {class_path: ..., init_args: {...}}")
+        init_args = spec.get("init_args") or {}
+        if not isinstance(init_args, Mapping):
+            raise ConfigError(f"{key}.init_args", f"must be a mapping, got {init_args!r}")
+        options = {**init_args, **options}
+        cls = task_class(path, key)
+    elif isinstance(spec, type):
+        if not issubclass(spec, Task):
+            raise ConfigError(key, f"'{spec.__name__}' is not a subclass of selftt.tasks.Task")
+        cls = spec
+    elif isinstance(spec, str):
+        cls = task_class(spec, key)
+    else:
+        raise ConfigError(key, f"expected a task name or class path, got {spec!r}")
+    label = spec if isinstance(spec, str) else cls.__module__ + "." + cls.__qualname__
+    try:
+        return cls(**options)
+    except ConfigError:
+        raise  # already one line naming its key
+    except (TypeError, ValueError) as exc:
+        message = " ".join(str(exc).split())
+        raise ConfigError(key, f"bad options for task '{label}': {message}") from None
+
+
+__all__ = ["TASKS", "Example", "MathTask", "NLITask", "QATask", "Task", "get_task", "task_class"]

@@ -1,37 +1,57 @@
-"""The task spec: what an example holds and how it becomes a (prompt, target) pair and back."""
+"""The task spec: what an example holds, how it becomes a (prompt, target) pair and back, how
+answers are scored and which translations of it are rejected."""
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from selftt.errors import ConfigError
 from selftt.tasks.readers import check_unique_ids
+
+log = logging.getLogger(__name__)
 
 Example = dict[str, Any]
 """One task example: always ``id`` (str) and ``lang`` (ISO code), plus the task's ``fields``."""
 
 
 class Task(ABC):
-    """A task family (math, QA, NLI) as a declarative spec.
+    """A task family (math, QA, NLI, or your own) as a declarative spec.
 
-    Subclasses declare ``name``, ``fields`` (what an example holds besides ``id`` and
-    ``lang``), ``translatable`` (the fields that are natural-language text; labels and numeric
-    answers are not) and ``languages`` (those with an instruction template). They turn an
-    example into the user turn of a prompt (``instruction``) and the text the model should
-    produce (``target``), and a generation back into an answer (``parse_answer``).
+    Subclasses declare ``name`` (default: the class name, lowercased), ``fields`` (what an
+    example holds besides ``id`` and ``lang``), ``translatable`` (the fields that are
+    natural-language text; labels and numeric answers are not), ``inputs``/``outputs``,
+    ``gold_field``, ``primary_metric`` (the key of ``score``'s result runs are compared by)
+    and ``languages`` (those with tuned instruction texts; any other language gets the English
+    texts with a warning). They read files (``load``), turn an example into the user turn of a
+    prompt (``instruction``) and the text the model should produce (``target``), a generation
+    back into an answer (``parse_answer``), score answers (``score``, default: exact-match
+    ``accuracy``) and may reject translations of an example (``translation_checks``).
     """
 
     name: ClassVar[str]
     fields: ClassVar[tuple[str, ...]]
     translatable: ClassVar[tuple[str, ...]]
-    languages: ClassVar[tuple[str, ...]]
+    languages: ClassVar[tuple[str, ...]] = ("en",)
     inputs: ClassVar[tuple[str, ...]]
     """Fields the prompt is made of (the rest are the output)."""
     outputs: ClassVar[tuple[str, ...]]
     """Fields the target is made of. Code-switched examples take these from the other language."""
     gold_field: ClassVar[str]
     """The field ``parse_answer``'s output is scored against (a list of answers for QA)."""
+    primary_metric: ClassVar[str] = "accuracy"
+    """The key of ``score``'s result that runs are compared by (report, TensorBoard hparams)."""
+    correct_metric: ClassVar[str | None] = None
+    """The per-example metric that marks a prediction ``correct`` (default: ``primary_metric``)."""
+    instructions: dict[str, Any] | None = None
+    """Per-language instruction texts (tasks that have them; built-ins merge user texts in)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__ and not getattr(cls, "__abstractmethods__", None):
+            cls.name = cls.__name__.lower()
 
     @staticmethod
     def output_lang(example: Example) -> str:
@@ -39,13 +59,28 @@ class Task(ABC):
         return example.get("target_lang") or example["lang"]
 
     def check_language(self, lang: str, key: str = "lang") -> None:
-        """Raise a ConfigError naming ``key`` if this task has no template for ``lang``."""
-        if lang not in self.languages:
-            raise ConfigError(
-                key,
-                f"task '{self.name}' has no prompt template for language '{lang}'; "
-                f"expected one of {', '.join(self.languages)}",
+        """Warn (once per task and language) if this task has no tuned texts for ``lang``:
+        it then uses its English ones. Never raises; language codes are validated elsewhere.
+        Tasks without per-language ``instructions`` never warn."""
+        if self.instructions and "en" in self.instructions:
+            self.texts_for(lang, self.instructions, what="instruction")
+
+    def texts_for(self, lang: str, table: Mapping[str, Any], what: str = "instruction") -> Any:
+        """``table[lang]``, else ``table["en"]`` with a warning logged once per task, ``what`` and
+        language. Raises KeyError only if the table has neither (a task without English texts)."""
+        if lang in table:
+            return table[lang]
+        warned = self.__dict__.setdefault("_warned", set())
+        if (what, lang) not in warned:
+            warned.add((what, lang))
+            log.warning(
+                "selftt: task '%s' has no %s for language '%s'; using the English one "
+                "(give one in the task's options, e.g. data.task_options.instructions)",
+                self.name,
+                what,
+                lang,
             )
+        return table["en"]
 
     def check_field(self, field: str, key: str = "field") -> None:
         """Raise a ConfigError naming ``key`` if this task has no field called ``field``."""
@@ -79,3 +114,35 @@ class Task(ABC):
     @abstractmethod
     def parse_answer(self, generation: str, lang: str) -> Any:
         """Turn a model generation back into an answer comparable with the gold one."""
+
+    def score(self, predictions: Sequence[Any], golds: Sequence[Any], lang: str) -> dict[str, float]:
+        """Corpus-level scores of parsed predictions (``parse_answer`` outputs), each 0-100.
+
+        Default: ``accuracy``, % of predictions equal to their gold answer after ``str`` and
+        ``strip`` (None is wrong). Must contain ``primary_metric``. Raises ValueError for no
+        examples or lengths that differ (``check_scorable``).
+        """
+        self.check_scorable(predictions, golds)
+        correct = sum(p is not None and str(p).strip() == str(g).strip() for p, g in zip(predictions, golds, strict=True))
+        return {"accuracy": 100.0 * correct / len(golds)}
+
+    @staticmethod
+    def check_scorable(predictions: Sequence[Any], golds: Sequence[Any]) -> None:
+        """Raise ValueError if the lengths differ or there is nothing to score."""
+        if len(predictions) != len(golds):
+            raise ValueError(f"{len(predictions)} predictions but {len(golds)} gold answers")
+        if not golds:
+            raise ValueError("no examples to score")
+
+    def is_correct(self, prediction: Any, gold: Any, lang: str) -> bool:
+        """Whether one prediction scores 100 on ``correct_metric`` (else ``primary_metric``)."""
+        metric = self.correct_metric or self.primary_metric
+        return self.score([prediction], [gold], lang)[metric] == 100.0
+
+    def translation_checks(
+        self, source: Example, translated: Example, lang: str, settings: Any, fields: Sequence[str]
+    ) -> list[str]:
+        """Task-specific reasons to reject a translated example, as ``'field:rule'`` (or
+        ``'example:rule'``); ``fields`` are those translated, ``settings`` the
+        ``FilterSettings``. Default: none. The generic text rules run for every task anyway."""
+        return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,7 +12,7 @@ from selftt.errors import DataError
 from selftt.tasks import readers
 from selftt.tasks.base import Example, Task
 from selftt.tasks.math_answer import final_phrases, parse_number_answer, stated_answer
-from selftt.translation.numbers import fold_text
+from selftt.translation.numbers import fold_text, source_numbers, translation_numbers
 
 __all__ = ["FINAL_ANSWER", "INSTRUCTIONS", "MathTask", "normalize_number", "parse_number_answer"]
 
@@ -92,6 +93,19 @@ class MathTask(Task):
     markup for a calculator tool, not language: a translator would mangle or drop them, and a
     model trained on them learns to emit tool calls nobody executes. By default they are removed
     (``48/2 = 24``); pass ``keep_calculator_annotations=True`` to keep them verbatim.
+
+    Args:
+        keep_calculator_annotations: Keep GSM8K's ``<<48/2=24>>`` annotations (default False).
+        instructions: Instruction texts per language code, added to (or replacing) the shipped
+            ones (``INSTRUCTIONS``: en, de, ru, th, zh), e.g. ``{"sw": "Tatua ..."}``. A language
+            with none uses the English text, with a warning.
+        answer_phrases: Final-answer sentences per language with one ``{}`` for the number,
+            added to ``FINAL_ANSWER`` (e.g. ``{"sw": "Jibu ni {}."}``); others use English.
+            ``parse_answer`` reads phrases of the shipped languages and English; in any other
+            language it takes the last number of the generation.
+
+    Raises ValueError (a ConfigError through ``get_task``) for a text that is not a string or an
+    answer phrase without exactly one ``{}``.
     """
 
     name: ClassVar[str] = "math"
@@ -101,9 +115,20 @@ class MathTask(Task):
     outputs: ClassVar[tuple[str, ...]] = ("answer", "final")
     gold_field: ClassVar[str] = "final"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
+    primary_metric: ClassVar[str] = "accuracy"
 
-    def __init__(self, keep_calculator_annotations: bool = False) -> None:
+    def __init__(
+        self,
+        keep_calculator_annotations: bool = False,
+        instructions: Mapping[str, str] | None = None,
+        answer_phrases: Mapping[str, str] | None = None,
+    ) -> None:
         self.keep_calculator_annotations = keep_calculator_annotations
+        self.instructions = {**INSTRUCTIONS, **_texts(instructions, "instructions")}
+        self.answer_phrases = {**FINAL_ANSWER, **_texts(answer_phrases, "answer_phrases")}
+        for lang, phrase in self.answer_phrases.items():
+            if phrase.count("{}") != 1:
+                raise ValueError(f"answer_phrases['{lang}'] must contain '{{}}' once (the number), got {phrase!r}")
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
         """Read GSM8K JSONL (``question``, ``answer`` ending in ``#### N``), MGSM JSONL or TSV
@@ -179,21 +204,67 @@ class MathTask(Task):
 
     def instruction(self, example: Example) -> str:
         """A one-line instruction to solve step by step, then the question."""
-        lang = example["lang"]
-        self.check_language(lang)
-        return f"{INSTRUCTIONS[lang]}\n\n{example['question']}"
+        text = self.texts_for(example["lang"], self.instructions)
+        return f"{text}\n\n{example['question']}"
 
     def target(self, example: Example) -> str:
         """The reasoning (if any) followed by a final-answer sentence, e.g. 'The answer is 72.'."""
-        lang = self.output_lang(example)
-        self.check_language(lang)
-        final = FINAL_ANSWER[lang].format(example["final"])
+        phrase = self.texts_for(self.output_lang(example), self.answer_phrases, what="answer phrase")
+        final = phrase.format(example["final"])
         reasoning = (example.get("answer") or "").strip()
         return f"{reasoning}\n{final}" if reasoning else final
 
     def parse_answer(self, generation: str, lang: str) -> str | None:
         """The final numeric answer as a normalized string (like ``final``), or None."""
         return parse_number_answer(generation, lang)
+
+    def score(self, predictions: Sequence[Any], golds: Sequence[Any], lang: str) -> dict[str, float]:
+        """Predictions are normalized number strings or None, golds the examples' ``final``.
+        ``accuracy``: % numerically equal (``"18"`` == ``"18.0"``); ``unparsed``: % None (counted
+        wrong). Raises ValueError for no examples, lengths that differ or a gold not a number."""
+        self.check_scorable(predictions, golds)
+        correct = unparsed = 0
+        for pred, gold in zip(predictions, golds, strict=True):
+            gold_value = _decimal(gold)
+            if gold_value is None:
+                raise ValueError(f"gold answer {gold!r} is not a number")
+            value = _decimal(pred)
+            unparsed += value is None
+            correct += value is not None and value == gold_value
+        n = len(golds)
+        return {"accuracy": 100.0 * correct / n, "unparsed": 100.0 * unparsed / n}
+
+    def translation_checks(
+        self, source: Example, translated: Example, lang: str, settings: Any, fields: Sequence[str]
+    ) -> list[str]:
+        """``'<field>:numbers'`` for each translated field that lost or changed a number of the
+        source (read leniently: ``1,000`` = ``1.000`` = ``1000``), unless ``settings.numbers``
+        is off. Empty sources and empty translations are left to the ``empty`` rule."""
+        if not getattr(settings, "numbers", True):
+            return []
+        reasons = []
+        for name in fields:
+            src, out = str(source.get(name) or ""), str(translated.get(name) or "")
+            if src.strip() and out.strip() and not source_numbers(src) <= translation_numbers(out):
+                reasons.append(f"{name}:numbers")
+        return reasons
+
+
+def _texts(texts: Mapping[str, Any] | None, key: str) -> dict[str, str]:
+    """User texts per language, checked to be strings (ValueError naming ``key`` otherwise)."""
+    if texts is None:
+        return {}
+    if not isinstance(texts, Mapping):
+        raise ValueError(f"{key} must map language codes to texts, got {texts!r}")
+    for lang, text in texts.items():
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{key}['{lang}'] must be a non-empty string, got {text!r}")
+    return dict(texts)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    number = normalize_number(value) if value is not None else None
+    return Decimal(number) if number is not None else None
 
 
 def _check_stated(stated: str, final: str, where: str, line: int | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from selftt.errors import DataError
@@ -216,6 +217,17 @@ class NLITask(Task):
 
     Examples hold ``premise``, ``hypothesis`` and ``label`` (always the English label name);
     the target is the label word in the example's language.
+
+    Args:
+        instructions: Per language code, an instruction with ``{0} {1} {2}`` for the label words
+            (a string, keeping the English "Premise"/"Hypothesis" labels) or ``[instruction,
+            premise label, hypothesis label]``, added to the shipped ``TEMPLATES``.
+        label_words: Per language code, ``[entailment, neutral, contradiction]`` words, added to
+            ``LABEL_WORDS``; ``parse_answer`` also finds them (whole, case-insensitive) when the
+            shipped stems of that language and English find nothing.
+
+    A language without texts uses the English ones, with a warning. Raises ValueError for
+    texts of the wrong shape.
     """
 
     name: ClassVar[str] = "nli"
@@ -225,6 +237,30 @@ class NLITask(Task):
     outputs: ClassVar[tuple[str, ...]] = ("label",)
     gold_field: ClassVar[str] = "label"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
+    primary_metric: ClassVar[str] = "accuracy"
+
+    def __init__(
+        self,
+        instructions: Mapping[str, str | Sequence[str]] | None = None,
+        label_words: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.instructions = dict(TEMPLATES)
+        for lang, text in (instructions or {}).items():
+            if isinstance(text, str) and text.strip():
+                self.instructions[lang] = (text, *TEMPLATES["en"][1:])
+            elif isinstance(text, Sequence) and len(text) == 3 and all(isinstance(t, str) for t in text):
+                self.instructions[lang] = tuple(text)
+            else:
+                raise ValueError(
+                    f"instructions['{lang}'] must be a string or [instruction, premise label, hypothesis label]"
+                )
+        self.label_words = dict(LABEL_WORDS)
+        for lang, words in (label_words or {}).items():
+            if isinstance(words, str) or not isinstance(words, Sequence) or len(words) != len(LABELS) or not all(
+                isinstance(w, str) and w.strip() for w in words
+            ):
+                raise ValueError(f"label_words['{lang}'] must be 3 words: {', '.join(LABELS)}")
+            self.label_words[lang] = tuple(words)
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
         """Read JSONL (premise/hypothesis/label or sentence1/sentence2/gold_label), a TSV with a
@@ -265,20 +301,42 @@ class NLITask(Task):
     def instruction(self, example: Example) -> str:
         """The question with the three label words, then the premise and the hypothesis."""
         lang = example["lang"]
-        self.check_language(lang)
-        text, premise_label, hypothesis_label = TEMPLATES[lang]
+        text, premise_label, hypothesis_label = self.texts_for(lang, self.instructions)
+        words = self.texts_for(lang, self.label_words, what="label words")
         colon = "：" if lang == "zh" else ": "
         return (
-            f"{text.format(*LABEL_WORDS[lang])}\n\n"
+            f"{text.format(*words)}\n\n"
             f"{premise_label}{colon}{example['premise']}\n{hypothesis_label}{colon}{example['hypothesis']}"
         )
 
     def target(self, example: Example) -> str:
         """The label word in the example's output language."""
-        lang = self.output_lang(example)
-        self.check_language(lang)
-        return LABEL_WORDS[lang][LABELS.index(example["label"])]
+        words = self.texts_for(self.output_lang(example), self.label_words, what="label words")
+        return words[LABELS.index(example["label"])]
 
     def parse_answer(self, generation: str, lang: str) -> str | None:
-        """The English label the generation gives (see ``parse_label``), else None."""
-        return parse_label(generation, lang)
+        """The English label the generation gives (see ``parse_label``), else the first of
+        ``lang``'s user-given label words in it (languages without shipped stems), else None."""
+        label = parse_label(generation, lang)
+        if label is None and lang not in _STEMS and lang in self.label_words:
+            words = self.label_words[lang]
+            found = [(m.start(), lab) for w, lab in zip(words, LABELS, strict=True)
+                     for m in [re.search(re.escape(w), generation, re.IGNORECASE)] if m]
+            label = min(found)[1] if found else None
+        return label
+
+    def score(self, predictions: Sequence[Any], golds: Sequence[Any], lang: str) -> dict[str, float]:
+        """Predictions are label names or None, golds label names (or 0/1/2). ``accuracy``: %
+        correct; ``unparsed``: % None or not a label (counted wrong). Raises ValueError for no
+        examples, lengths that differ or a gold that is not a label."""
+        self.check_scorable(predictions, golds)
+        correct = unparsed = 0
+        for pred, gold in zip(predictions, golds, strict=True):
+            gold_label = normalize_label(gold)
+            if gold_label is None:
+                raise ValueError(f"gold label {gold!r} is not one of {', '.join(LABELS)}")
+            pred_label = normalize_label(pred) if isinstance(pred, str) else None
+            unparsed += pred_label is None
+            correct += pred_label == gold_label
+        n = len(golds)
+        return {"accuracy": 100.0 * correct / n, "unparsed": 100.0 * unparsed / n}

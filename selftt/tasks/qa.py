@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from selftt.errors import DataError
+from selftt.evaluation.metrics import qa_exact_match, qa_f1
 from selftt.tasks import readers
 from selftt.tasks.base import Example, Task
+from selftt.translation.filters import answer_in_context
 
 # (instruction, context label, question label) per language.
 TEMPLATES = {
@@ -41,6 +44,12 @@ class QATask(Task):
 
     Examples hold ``context``, ``question``, ``answer`` (the first gold answer, the training
     target) and ``answers`` (all gold answer texts, for evaluation).
+
+    Args:
+        instructions: Per language code, an instruction string or ``[instruction, context
+            label, question label]``, added to (or replacing) the shipped ``TEMPLATES`` (en, de,
+            ru, th, zh); a string keeps the English labels. A language with none uses English,
+            with a warning. Raises ValueError for anything else.
     """
 
     name: ClassVar[str] = "qa"
@@ -50,6 +59,20 @@ class QATask(Task):
     outputs: ClassVar[tuple[str, ...]] = ("answer", "answers")
     gold_field: ClassVar[str] = "answers"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
+    primary_metric: ClassVar[str] = "f1"
+    correct_metric: ClassVar[str] = "exact_match"
+
+    def __init__(self, instructions: Mapping[str, str | Sequence[str]] | None = None) -> None:
+        self.instructions = dict(TEMPLATES)
+        for lang, text in (instructions or {}).items():
+            if isinstance(text, str) and text.strip():
+                self.instructions[lang] = (text, *TEMPLATES["en"][1:])
+            elif isinstance(text, Sequence) and len(text) == 3 and all(isinstance(t, str) for t in text):
+                self.instructions[lang] = tuple(text)
+            else:
+                raise ValueError(
+                    f"instructions['{lang}'] must be a string or [instruction, context label, question label]"
+                )
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
         """Read SQuAD v1.1 / XQuAD JSON or a Hub dataset in the SQuAD layout
@@ -81,8 +104,7 @@ class QATask(Task):
     def instruction(self, example: Example) -> str:
         """The instruction to copy a span, then the context and the question."""
         lang = example["lang"]
-        self.check_language(lang)
-        text, context_label, question_label = TEMPLATES[lang]
+        text, context_label, question_label = self.texts_for(lang, self.instructions)
         colon = "：" if lang == "zh" else ": "
         return f"{text}\n\n{context_label}{colon}{example['context']}\n{question_label}{colon}{example['question']}"
 
@@ -100,6 +122,30 @@ class QATask(Task):
             previous = text
             text = text.strip().strip(_QUOTES).rstrip(_TRAILING)
         return text
+
+    def score(self, predictions: Sequence[Any], golds: Sequence[Any], lang: str) -> dict[str, float]:
+        """Predictions are strings (None counts as ""), golds lists of gold answer texts (a
+        string is a one-answer list). ``exact_match`` and ``f1``: % as in the SQuAD/MLQA scripts,
+        with the multilingual normalization of ``selftt.evaluation.metrics``. Raises ValueError
+        for no examples, lengths that differ or an empty gold list."""
+        self.check_scorable(predictions, golds)
+        em = f1 = 0.0
+        for pred, gold in zip(predictions, golds, strict=True):
+            em += qa_exact_match(pred or "", gold, lang)
+            f1 += qa_f1(pred or "", gold, lang)
+        n = len(golds)
+        return {"exact_match": 100.0 * em / n, "f1": 100.0 * f1 / n}
+
+    def translation_checks(
+        self, source: Example, translated: Example, lang: str, settings: Any, fields: Sequence[str]
+    ) -> list[str]:
+        """``'example:answer_in_context'`` when the translated answer is not in the translated
+        context (ignoring case, spacing and edge punctuation), unless ``settings.qa_answer`` is
+        ``'keep'``."""
+        if getattr(settings, "qa_answer", "filter") != "filter":
+            return []
+        answer, context = str(translated.get("answer") or ""), str(translated.get("context") or "")
+        return ["example:answer_in_context"] if answer.strip() and not answer_in_context(answer, context) else []
 
 
 def _answer_lists(record: readers.Record, where: str, line: int | None, qa_id: str) -> tuple[list[str], list[Any]]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
+from selftt.datamodules import SelfTTDataModule
+from selftt.modules import SelfTTModule
 from selftt.utils.atomic import write_dir_atomic
 from selftt.utils.paths import check_path_component
 
@@ -29,20 +31,18 @@ class AdapterExport(Callback):
         self.enabled = enabled
         self.path: Path | None = None
 
-    def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+    def on_fit_end(self, trainer: Trainer, pl_module: SelfTTModule) -> None:
         if not self.enabled or trainer.global_step == 0:  # nothing trained (e.g. `translate`)
             return
         self.path = Path(trainer.log_dir or trainer.default_root_dir) / self.dirname
         if not trainer.is_global_zero:
             return
-        datamodule = trainer.datamodule
+        datamodule = trainer.datamodule if isinstance(trainer.datamodule, SelfTTDataModule) else None
         prompt = {
             "base_model": pl_module.model_name_or_path,
-            "task": getattr(datamodule, "task_name", None),
-            "task_options": getattr(datamodule, "task_options", None),
-            "prompt_format": datamodule.formatter.describe()
-            if getattr(datamodule, "formatter", None)
-            else None,
+            "task": datamodule.task.name if datamodule else None,
+            "task_options": datamodule.task_options if datamodule else None,
+            "prompt_format": datamodule.formatter.describe() if datamodule and datamodule.formatter else None,
         }
 
         def write(folder: Path) -> None:

@@ -10,8 +10,8 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.cli import SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from selftt.datamodules.eval_sets import EvaluationData
 from selftt.evaluation.callback import GenerationEvaluation, _metric_prefixes
-from selftt.evaluation.metrics import PRIMARY_METRIC
 
 HPARAM_SECTIONS = ("seed_everything", "ckpt_path", "model", "data", "translation", "evaluation")
 """Config sections logged in full; of ``trainer`` only the plain values (not logger, callbacks...)."""
@@ -58,13 +58,15 @@ def primary_metric_tags(trainer: Trainer, stage: str) -> list[str]:
     prefix = "test" if stage == "test" else "val"
     tags = ["train/loss"] if stage == "fit" else []
     datamodule = trainer.datamodule
-    if getattr(datamodule, f"{prefix}_set_names", None):
+    if not isinstance(datamodule, EvaluationData):
+        return tags
+    if datamodule.eval_set_names(prefix):
         tags.append(f"{prefix}/loss")
     evaluation = next((c for c in trainer.callbacks if isinstance(c, GenerationEvaluation)), None)
-    task = getattr(datamodule, "task", None)
-    if evaluation is not None and evaluation.enabled and task is not None and task.name in PRIMARY_METRIC:
+    task = datamodule.task
+    if evaluation is not None and evaluation.enabled and task is not None:
         sets = datamodule.generation_eval_sets(prefix)
-        metric = PRIMARY_METRIC[task.name]
+        metric = task.primary_metric
         tags += [f"{p}/{metric}" for p in _metric_prefixes(task.name, sets, prefix).values()]
     return tags
 

@@ -59,9 +59,10 @@ class StopOnNonFiniteLoss(Callback):
         loss = trainer.callback_metrics.get(f"{stage}/loss")
         if loss is None or bool(torch.isfinite(torch.as_tensor(loss)).all()):
             return
+        from selftt.modules import SelfTTModule
         from selftt.modules.finite_logits import dtype_advice
 
-        model = getattr(pl_module, "model", None)
+        model = pl_module.model if isinstance(pl_module, SelfTTModule) else None
         raise NonFiniteLossError(
             f"{stage}/loss is {float(loss)} at global step {trainer.global_step}: {dtype_advice(model)}"
         )

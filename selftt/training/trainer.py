@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from selftt.errors import DataError
+from selftt.modules import SelfTTModule
 from selftt.training.checkpoint_io import SafeCheckpointIO, load_weights_only
 from selftt.training.rng_state import TrainingRNGState
 
@@ -57,11 +58,11 @@ class SelfTTTrainer(Trainer):
 
     def _check_ckpt_path(self, ckpt_path: Any, model: LightningModule | None) -> None:
         if is_checkpoint_file_path(ckpt_path):
-            lora = getattr(model, "lora", None)
+            ours = model if isinstance(model, SelfTTModule) else None
             check_checkpoint(
                 ckpt_path,
-                lora=asdict(lora) if is_dataclass(lora) else None,
-                base_model=getattr(model, "model_name_or_path", None),
+                lora=asdict(ours.lora) if ours is not None else None,
+                base_model=ours.model_name_or_path if ours is not None else None,
             )
 
     def fit(self, model: LightningModule, *args: Any, ckpt_path: Any = None, **kwargs: Any) -> None:

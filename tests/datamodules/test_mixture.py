@@ -8,6 +8,7 @@ from selftt.datamodules import DataComponent, SelfTTDataModule
 from selftt.datamodules.mixture import apply_weight, code_switch
 from selftt.errors import ConfigError
 from selftt.tasks import get_task
+from selftt.translation.handoff import TranslatedSet
 
 
 def _pair(i: int):
@@ -76,8 +77,9 @@ def test_tgt_and_cs_components_are_built_from_translations(mixture_dm):
         DataComponent(name="cs", lang="de", direction="tgt-src", limit=3),
         DataComponent(name="cs", lang="de", direction="src-tgt", weight=0.5),
     )
-    lang, (src_lang, examples) = next(iter(dm.translation_requests().items()))
-    assert (lang, src_lang, len(examples)) == ("de", "en", 10)
+    (request,) = dm.translation_requests()
+    examples = request.examples
+    assert (request.lang, request.src_lang, len(examples), request.key) == ("de", "en", 10, "data.components[1]")
     with pytest.raises(ConfigError, match="self-translation"):
         dm.train_dataloader()
     pairs = []
@@ -88,15 +90,15 @@ def test_tgt_and_cs_components_are_built_from_translations(mixture_dm):
                 {**source, "id": f"{source['id']}@de", "lang": "de", "question": "Frage " + source["id"]},
             )
         )
-    dm.add_translations("de", pairs)
+    dm.add_translated(TranslatedSet("de", "en", pairs))
     assert dm.component_sizes == {"src": 10, "tgt_de": 8, "cs_de": 3 + 4}
     assert len(dm.train_data) == 25
     assert {item["component"] for item in dm.train_data} == {"src", "tgt", "cs"}
-    assert dm.translation_requests() == {}
+    assert dm.translation_requests() == []
     batch = next(iter(dm.train_dataloader()))
     assert batch["input_ids"].shape[0] == 4
 
 
 def test_several_target_languages_are_requested_separately(mixture_dm):
     dm = mixture_dm(DataComponent(name="tgt", lang="de"), DataComponent(name="tgt", lang="zh"))
-    assert sorted(dm.translation_requests()) == ["de", "zh"]
+    assert [r.lang for r in dm.translation_requests()] == ["de", "zh"]

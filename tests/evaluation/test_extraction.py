@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from selftt.evaluation.metrics import score
-from selftt.tasks import MathTask, NLITask, QATask
+from selftt.tasks import MathTask, NLITask, QATask, get_task
 
 # ----------------------------------------------------------------------------- math
 
@@ -204,6 +203,10 @@ def test_nli_extraction(lang, generation, expected):
 
 
 # ----------------------------------------------------------------------------- extraction + scoring
+
+
+def score(task: str, predictions, golds, lang: str) -> dict[str, float]:
+    return get_task(task).score(predictions, golds, lang)
 
 
 def test_parse_then_score_math():

@@ -5,14 +5,19 @@ from __future__ import annotations
 import pytest
 from torchmetrics.functional.text import squad
 
+from selftt.errors import ConfigError
 from selftt.evaluation.metrics import (
-    PRIMARY_METRIC,
     answer_tokens,
     normalize_answer,
     qa_exact_match,
     qa_f1,
-    score,
 )
+from selftt.tasks import TASKS, get_task
+
+
+def score(task: str, predictions, golds, lang: str) -> dict[str, float]:
+    """The registered task's ``score`` (scoring lives with each task)."""
+    return get_task(task).score(predictions, golds, lang)
 
 
 def f1_by_hand(common: int, n_pred: int, n_gold: int) -> float:
@@ -189,7 +194,7 @@ def test_score_nli():
 
 
 def test_score_rejects_bad_input():
-    with pytest.raises(ValueError, match="unknown task"):
+    with pytest.raises(ConfigError, match="unknown task"):
         score("summarization", ["a"], ["a"], "en")
     with pytest.raises(ValueError, match="2 predictions but 1"):
         score("math", ["1", "2"], ["1"], "en")
@@ -204,4 +209,37 @@ def test_score_rejects_bad_input():
 def test_primary_metric_is_returned():
     examples = {"math": (["1"], ["1"]), "qa": (["Berlin"], [["Berlin"]]), "nli": (["neutral"], ["neutral"])}
     for task, (preds, golds) in examples.items():
-        assert score(task, preds, golds, "en")[PRIMARY_METRIC[task]] == 100.0
+        assert score(task, preds, golds, "en")[TASKS[task].primary_metric] == 100.0
+    assert {name: cls.primary_metric for name, cls in TASKS.items()} == {"math": "accuracy", "qa": "f1", "nli": "accuracy"}
+
+
+def test_is_correct_uses_the_per_example_metric():
+    assert get_task("qa").is_correct("Berlin", ["Berlin"], "en")
+    assert not get_task("qa").is_correct("Berlin Mitte", ["Berlin"], "en")  # partial F1, no exact match
+    assert get_task("math").is_correct("18", "18.0", "en")
+    assert not get_task("nli").is_correct(None, "neutral", "en")
+
+
+# ----------------------------------------------------------------------------- any language, by script
+
+
+def test_japanese_is_tokenized_by_characters():
+    assert answer_tokens(normalize_answer("東京タワー", "ja"), "ja") == ["東", "京", "タ", "ワ", "ー"]
+    assert answer_tokens(normalize_answer("「東京」2020年", "ja"), "ja") == ["東", "京", "2020", "年"]
+    assert qa_exact_match("東京 タワー", ["東京タワー"], "ja") == 1.0
+    assert qa_f1("東京", ["東京タワー"], "ja") == pytest.approx(f1_by_hand(2, 2, 5))
+
+
+def test_lao_and_traditional_chinese_follow_their_scripts():
+    assert answer_tokens("ສະບາຍ ດີ", "lo") == list("ສະບາຍດີ")
+    assert answer_tokens("臺北101", "zh-Hant") == ["臺", "北", "101"]
+
+
+def test_spaced_languages_use_words_and_mlqa_articles():
+    assert normalize_answer("Mji wa Nairobi.", "sw") == "mji wa nairobi"
+    assert qa_f1("mji wa Nairobi", ["Nairobi"], "sw") == pytest.approx(f1_by_hand(1, 3, 1))
+    assert normalize_answer("La ciudad", "es") == "ciudad"
+    assert normalize_answer("Der Rhein", "de-CH") == "rhein"  # rules by language subtag
+    assert normalize_answer("The Rhine", "sw") == "the rhine"  # no articles removed elsewhere
+    with pytest.raises(ConfigError):
+        qa_f1("a", ["a"], "xx-notalang")

@@ -296,3 +296,21 @@ def test_answer_loss_equals_hugging_face_loss_and_gradients(tiny_model, boolean_
     assert grads.keys() == ref_grads.keys() and any(g.abs().sum() > 0 for g in grads.values())
     for name, grad in grads.items():
         torch.testing.assert_close(grad, ref_grads[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_the_data_module_shares_the_model_tokenizer_object(make_run):
+    """One tokenizer per process: setup takes the module's object instead of loading its own."""
+    module, data, trainer = make_run(max_steps=1)
+    trainer.fit(module, datamodule=data)
+    assert data.tokenizer is module.tokenizer
+    assert data.formatter.tokenizer is module.tokenizer
+    assert isinstance(data.hparams["tokenizer"], str)
+
+
+def test_a_data_tokenizer_of_another_model_is_refused(make_run, tmp_path):
+    from selftt.errors import ConfigError
+
+    module, data, trainer = make_run(max_steps=1)
+    data.tokenizer_name = str(tmp_path / "another-model")
+    with pytest.raises(ConfigError, match="data.tokenizer"):
+        trainer.fit(module, datamodule=data)

@@ -10,7 +10,7 @@ import pytest
 
 from selftt.errors import ConfigError, DataError
 from selftt.tasks import TASKS, Task, get_task
-from selftt.tasks.math import MathTask, normalize_number, strip_calculator_annotations
+from selftt.tasks.math import INSTRUCTIONS, MathTask, normalize_number, strip_calculator_annotations
 
 LANGS = ("en", "de", "ru", "th", "zh")
 
@@ -113,10 +113,17 @@ def test_load_mgsm_wrong_columns(tmp_path):
         MathTask().load(str(path), "de")
 
 
-def test_load_unknown_language_and_suffix(tmp_path):
+def test_load_unknown_language_and_suffix(tmp_path, caplog):
     path = write_jsonl(tmp_path / "t.jsonl", [GSM])
-    with pytest.raises(ConfigError, match="no prompt template for language 'fr'"):
-        MathTask().load(str(path), "fr")
+    task = MathTask()
+    with caplog.at_level("WARNING"):
+        (example,) = task.load(str(path), "fr")  # no French texts: English ones, with one warning
+        task.load(str(path), "fr")
+    assert task.instruction(example).startswith(INSTRUCTIONS["en"])
+    assert [r.getMessage() for r in caplog.records].count(
+        "selftt: task 'math' has no instruction for language 'fr'; using the English one "
+        "(give one in the task's options, e.g. data.task_options.instructions)"
+    ) == 1
     csv = tmp_path / "t.csv"
     csv.write_text("q,1\n", encoding="utf-8")
     with pytest.raises(DataError, match="unsupported file type '.csv'"):
@@ -252,6 +259,17 @@ def test_get_task_unknown_name_and_bad_option():
         get_task("Math", key="task.name")
     with pytest.raises(ConfigError, match="bad options for task 'math'"):
         get_task("math", keep_annotations=True)
+    with pytest.raises(ConfigError, match=r"bad options for task 'math': answer_phrases\['sw'\] must contain"):
+        get_task("math", answer_phrases={"sw": "Jibu ni"})
+
+
+def test_user_texts_for_a_new_language():
+    task = get_task("math", instructions={"sw": "Tatua tatizo hili."}, answer_phrases={"sw": "Jibu ni {}."})
+    example = {"id": "1", "lang": "sw", "question": "2+2?", "answer": "2+2=4", "final": "4"}
+    assert task.instruction(example) == "Tatua tatizo hili.\n\n2+2?"
+    assert task.target(example) == "2+2=4\nJibu ni 4."
+    assert task.parse_answer("2+2=4\nJibu ni 4.", "sw") == "4"
+    assert task.target({**example, "lang": "de"}).endswith("Die Antwort lautet 4.")  # shipped texts kept
 
 
 # ----------------------------------------------------------------------------- real data

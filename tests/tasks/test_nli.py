@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from selftt.errors import ConfigError, DataError
+from selftt.errors import DataError
 from selftt.tasks.nli import LABEL_WORDS, LABELS, NLITask, normalize_label
 
 LANGS = ("en", "de", "ru", "th", "zh")
@@ -138,10 +138,23 @@ def test_load_hub_layout(monkeypatch):
         NLITask().load("hf://nyu-mll/multi_nli", "en", split="train")
 
 
-def test_load_unknown_language(tmp_path):
+def test_language_without_texts_uses_english_or_the_users(tmp_path, caplog):
     path = write(tmp_path / "d.jsonl", jsonl([{"premise": "P", "hypothesis": "H", "label": 1}]))
-    with pytest.raises(ConfigError, match="language 'fr'"):
-        NLITask().load(str(path), "fr")
+    with caplog.at_level("WARNING"):
+        (ex,) = NLITask().load(str(path), "fr")
+    assert "no instruction for language 'fr'" in caplog.text
+    assert NLITask().target(ex) == "neutral"
+    task = NLITask(
+        instructions={"sw": ["Je, {0}, {1} au {2}?", "Msingi", "Dhana"]},
+        label_words={"sw": ["inafuata", "haina upande", "inapingana"]},
+    )
+    sw = {**ex, "lang": "sw"}
+    assert task.instruction(sw) == "Je, inafuata, haina upande au inapingana?\n\nMsingi: P\nDhana: H"
+    assert task.target(sw) == "haina upande"
+    assert task.parse_answer("Jibu: Inapingana.", "sw") == "contradiction"
+    assert task.parse_answer("neutral", "sw") == "neutral"  # English always counts
+    with pytest.raises(ValueError, match=r"label_words\['sw'\] must be 3 words"):
+        NLITask(label_words={"sw": ["a", "b"]})
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from selftt.errors import ConfigError, DataError
-from selftt.tasks.qa import QATask
+from selftt.errors import DataError
+from selftt.tasks.qa import TEMPLATES, QATask
 
 LANGS = ("en", "de", "ru", "th", "zh")
 CONTEXT = "Berlin is the capital of Germany. It has 3.7 million inhabitants."
@@ -150,8 +150,12 @@ def test_instruction_in_language(lang, words):
 
 def test_target_and_unknown_language():
     assert QATask().target(example("de")) == "ANS"
-    with pytest.raises(ConfigError, match="language 'fr'"):
-        QATask().instruction(example("fr"))
+    assert QATask().instruction(example("fr")).startswith(TEMPLATES["en"][0])  # English, with a warning
+    task = QATask(instructions={"sw": "Jibu swali.", "fr": ["Répondez.", "Contexte", "Question"]})
+    assert task.instruction(example("sw")).startswith("Jibu swali.\n\nContext: CTX")
+    assert task.instruction(example("fr")).startswith("Répondez.\n\nContexte: CTX")
+    with pytest.raises(ValueError, match=r"instructions\['sw'\] must be a string"):
+        QATask(instructions={"sw": ["only", "two"]})
 
 
 @pytest.mark.parametrize(

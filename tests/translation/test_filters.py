@@ -12,10 +12,10 @@ from selftt.tasks import MathTask, NLITask, QATask
 from selftt.translation.filters import (
     DEFAULT_LENGTH_BOUNDS,
     RULES,
-    SCRIPTS,
     FilterSettings,
     check_text,
     count_reasons,
+    estimate_length_bounds,
     filter_example,
     script_fraction,
     source_numbers,
@@ -210,6 +210,26 @@ def test_english_output_is_the_wrong_script(lang):
     assert check_text(EN["premise"], english, lang, FilterSettings(script=False)) == []
 
 
+def test_swahili_and_hindi_scripts():
+    swahili = "Watoto walicheza mpira bustanini hadi mvua ilipoanza."
+    hindi = "बच्चे बारिश शुरू होने तक पार्क में फुटबॉल खेलते रहे।"
+    assert script_fraction(swahili, "sw") == (1.0, len(swahili.replace(" ", "").replace(".", "")))
+    assert script_fraction(hindi, "sw")[0] == 0.0
+    assert script_fraction(hindi, "hi")[0] == 1.0
+    sw = FilterSettings(length_bounds={"sw": [0.5, 2.0], "hi": [0.5, 2.0]})
+    assert check_text(EN["premise"], swahili, "sw", sw) == []
+    assert check_text(EN["premise"], hindi, "hi", sw) == []
+    english = "The kids played soccer in the park until the rain began."
+    assert check_text(EN["premise"], english, "hi", sw) == ["script"]
+    assert check_text(EN["premise"], hindi, "sw", sw) == ["script"]
+
+
+def test_japanese_repetition_by_character_ngrams():
+    loop = "東京タワーは高いです。" * 6
+    settings = FilterSettings(length_ratio=False)
+    assert "repetition" in check_text("Tokyo Tower is tall. " * 2, loop, "ja", settings)
+
+
 def test_german_output_for_a_russian_target():
     assert check_text(EN["premise"], GOOD["de"]["premise"], "ru", S) == ["script"]
     assert check_text(EN["premise"], GOOD["ru"]["premise"], "de", S) == ["script"]
@@ -301,13 +321,38 @@ def test_count_reasons():
 
 
 def test_bounds():
-    assert set(DEFAULT_LENGTH_BOUNDS) == set(SCRIPTS)
+    assert set(DEFAULT_LENGTH_BOUNDS) == {"en", *LANGS}
     assert S.bounds("zh") == DEFAULT_LENGTH_BOUNDS["zh"]
     assert FilterSettings(length_bounds={"zh": [0.1, 0.9]}).bounds("zh") == (0.1, 0.9)
     assert FilterSettings(length_bounds={"zh": [0.1, 0.9]}).bounds("de") == DEFAULT_LENGTH_BOUNDS["de"]
-    with pytest.raises(ConfigError):
-        S.bounds("fr")
+    assert FilterSettings(length_bounds={"sw": [0.5, 2.5]}).bounds("sw") == (0.5, 2.5)
+    with pytest.raises(ConfigError, match="translation.filters.length_bounds"):
+        S.bounds("fr")  # neither given nor tuned: for_pair estimates them from the shots
     S.validate()
+    FilterSettings(length_bounds={"sw": [0.5, 2.5], "pt-BR": [0.7, 1.8]}).validate()
+
+
+SW_SHOTS = [
+    ("How old is she?", "Ana umri gani?"),
+    ("The cat sleeps on the mat.", "Paka analala kwenye mkeka."),
+]
+
+
+def test_length_bounds_estimated_from_shots():
+    # ratios (spaces collapsed): 14/15 and 26/26, so (0.5 * 0.933, 2 * 1.0)
+    assert estimate_length_bounds(SW_SHOTS) == (0.467, 2.0)
+    with pytest.raises(ValueError):
+        estimate_length_bounds([])
+    settings = S.for_pair("en", "sw", SW_SHOTS)
+    assert settings.bounds("sw") == (0.467, 2.0) and S.length_bounds is None
+    assert S.for_pair("en", "de", SW_SHOTS) is S  # tuned bounds kept for an English source
+    german_source = S.for_pair("ru", "de", SW_SHOTS)  # tuned de/en ratios do not hold for ru -> de
+    assert german_source.bounds("de") == (0.467, 2.0)
+    given = FilterSettings(length_bounds={"sw": [0.3, 3.0]})
+    assert given.for_pair("de", "sw", SW_SHOTS).bounds("sw") == (0.3, 3.0)
+    long = "Paka analala kwenye mkeka sebuleni kila siku baada ya chakula cha mchana."
+    assert "length_ratio" in check_text(SW_SHOTS[1][0], long, "sw", settings)
+    assert check_text(SW_SHOTS[1][0], SW_SHOTS[1][1], "sw", settings) == []
 
 
 @pytest.mark.parametrize(
@@ -316,7 +361,7 @@ def test_bounds():
         ({"length_bounds": {"zh": [0.9, 0.1]}}, "length_bounds"),
         ({"length_bounds": {"zh": [0.0, 0.5]}}, "length_bounds"),
         ({"length_bounds": {"zh": [0.5]}}, "length_bounds"),
-        ({"length_bounds": {"fr": [0.5, 1.5]}}, "length_bounds"),
+        ({"length_bounds": {"xx-notalang": [0.5, 1.5]}}, "length_bounds"),
         ({"max_repeated_ngram_fraction": 0.0}, "max_repeated_ngram_fraction"),
         ({"max_repeated_ngram_fraction": 1.5}, "max_repeated_ngram_fraction"),
         ({"min_script_fraction": -0.1}, "min_script_fraction"),

@@ -169,29 +169,30 @@ def test_translate_again_after_weights_change_in_place(tmp_path, math_file):
     from selftt.tasks import get_task
     from selftt.translation.filters import FilterSettings
     from selftt.translation.prompt import TranslationPrompt
-    from selftt.translation.translator import SelfTranslator
+    from selftt.translation.translator import SelfTranslator, TranslatingModel, TranslationSettings
     from selftt.utils.distributed import Distributed
 
     folder = _model_over_one_mib(tmp_path / "model")
     examples = get_task("math").load(str(math_file), "en")[:2]
     translator = SelfTranslator(
         get_task("math"),
-        TranslationPrompt(n_shots=2),
-        None,
-        GenerationSettings(max_new_tokens=4),
-        max_new_tokens_ratio=1.0,
-        max_new_tokens_extra=2,
-        filters=FilterSettings(
-            empty=False, untranslated=False, length_ratio=False, repetition=False, script=False, numbers=False
+        TranslationSettings(
+            prompt=TranslationPrompt(n_shots=2),
+            generation=GenerationSettings(max_new_tokens=4),
+            max_new_tokens_ratio=1.0,
+            max_new_tokens_extra=2,
+            filters=FilterSettings(
+                empty=False, untranslated=False, length_ratio=False, repetition=False, script=False, numbers=False
+            ),
+            cache_dir=tmp_path / "cache",
+            chunk_size=2,
         ),
-        cache_dir=tmp_path / "cache",
-        chunk_size=2,
     )
 
     def translate():
         module = SelfTTModule(str(folder), quantization="none", lora=LoraSettings(r=4, alpha=8, dropout=0.0))
         module.configure_model()
-        outcome = translator.run(module, examples, "en", "de", Distributed())
+        outcome = translator.run(TranslatingModel.of_module(module), examples, "en", "de", Distributed())
         return outcome.translated_now, outcome.cached
 
     assert translate() == (2, 0)

@@ -12,7 +12,7 @@ from selftt.modules.generation import GenerationSettings
 from selftt.tasks import get_task
 from selftt.translation.filters import FilterSettings
 from selftt.translation.prompt import TranslationPrompt
-from selftt.translation.translator import SelfTranslator
+from selftt.translation.translator import SelfTranslator, TranslatingModel, TranslationSettings
 from selftt.utils.distributed import Distributed
 
 NO_FILTERS = FilterSettings(
@@ -28,7 +28,7 @@ def module(request):
     path = Path(__file__).resolve().parents[1] / "assets" / "tiny-llama"
     m = SelfTTModule(str(path), quantization="none", lora=LoraSettings(r=4, alpha=8, dropout=0.0))
     m.configure_model()
-    return m
+    return TranslatingModel.of_module(m)
 
 
 @pytest.fixture
@@ -39,14 +39,15 @@ def examples(math_file):
 def _translator(tmp_path, filters=NO_FILTERS, chunk_size=2):
     return SelfTranslator(
         get_task("math"),
-        TranslationPrompt(n_shots=2),
-        None,
-        GenerationSettings(max_new_tokens=6),
-        max_new_tokens_ratio=1.0,
-        max_new_tokens_extra=2,
-        filters=filters,
-        cache_dir=tmp_path / "cache",
-        chunk_size=chunk_size,
+        TranslationSettings(
+            prompt=TranslationPrompt(n_shots=2),
+            generation=GenerationSettings(max_new_tokens=6),
+            max_new_tokens_ratio=1.0,
+            max_new_tokens_extra=2,
+            filters=filters,
+            cache_dir=tmp_path / "cache",
+            chunk_size=chunk_size,
+        ),
     )
 
 
@@ -153,3 +154,71 @@ def test_a_text_shared_by_several_examples_is_translated_once(tmp_path, module, 
     )
     assert len(seen) == 2
     assert out[0] == out[1].split("\n")[0]
+
+
+def test_each_translation_is_filtered_once_new_or_cached(tmp_path, module, examples, monkeypatch):
+    """One filter verdict per translation and run: none while translating, one in the outcome."""
+    import selftt.translation.translator as translator_module
+
+    calls: list[str] = []
+    original = translator_module.filter_example
+
+    def counting(task, source, *args, **kwargs):
+        calls.append(source["id"])
+        return original(task, source, *args, **kwargs)
+
+    monkeypatch.setattr(translator_module, "filter_example", counting)
+    translator = _translator(tmp_path, filters=FilterSettings())
+    first = translator.run(module, examples, "en", "de", Distributed())
+    assert sorted(calls) == sorted(e["id"] for e in examples) and first.translated_now == 6
+    calls.clear()
+    again = translator.run(module, examples, "en", "de", Distributed())
+    assert sorted(calls) == sorted(e["id"] for e in examples) and again.cached == 6
+    assert again.records == first.records
+
+
+def test_cache_records_hold_no_stale_verdicts(tmp_path, module, examples):
+    """Verdicts are the outcome's; the cache keeps the text and finish reasons only."""
+    outcome = _translator(tmp_path).run(module, examples[:2], "en", "de", Distributed())
+    for part in outcome.cache_dir.glob("part-*.jsonl"):
+        for line in part.read_text(encoding="utf-8").splitlines():
+            assert set(json.loads(line)) == {"id", "src_hash", "lang", "fields", "finish"}
+
+
+def test_a_cache_written_with_verdicts_is_read_and_filtered_again(tmp_path, module, examples):
+    """Records of older runs carry their own 'reasons': they are ignored, today's filters decide."""
+    translator = _translator(tmp_path)
+    first = translator.run(module, examples[:2], "en", "de", Distributed())
+    for part in first.cache_dir.glob("part-*.jsonl"):
+        rows = [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines()]
+        part.write_text("".join(json.dumps({**r, "reasons": ["stale"]}) + "\n" for r in rows), encoding="utf-8")
+    again = translator.run(module, examples[:2], "en", "de", Distributed())
+    assert again.cached == 2 and again.records == first.records
+
+
+def test_the_translating_model_of_a_module_keeps_the_cache_key(module):
+    """TranslatingModel.of_module keys the cache as the module did: (model_path, model, quantization)."""
+    from selftt.translation.cache import model_identity
+
+    shots = [("One.", "Eins."), ("Two.", "Zwei.")]
+    key = _translator(Path("/unused")).key_inputs(module, shots, "en", "de")
+    assert key["model"] == model_identity(module.name_or_path, module.model, "none")
+    assert module.name_or_path == str(Path(__file__).resolve().parents[1] / "assets" / "tiny-llama")
+    assert module.quantization == "none"
+
+
+def test_an_external_translator_is_a_typed_translating_model(tmp_path, tiny_model, examples):
+    """translation.translator_model: loaded apart from the trained module, keyed by its own path."""
+    from selftt.translation.callback import SelfTranslateCallback
+
+    trained = SelfTTModule(tiny_model, quantization="none", lora=LoraSettings(r=4, alpha=8, dropout=0.0))
+    callback = SelfTranslateCallback(translator_model=tiny_model)
+    external = callback.translating_model(trained)
+    assert isinstance(external, TranslatingModel)
+    assert (external.name_or_path, external.quantization) == (tiny_model, "none")
+    assert trained.model is None, "the trained model is not loaded to translate with another"
+    assert not hasattr(external.model, "disable_adapter"), "no adapter on the external model"
+    outcome = _translator(tmp_path).run(external, examples[:2], "en", "de", Distributed())
+    assert outcome.translated_now == 2
+    meta = json.loads((outcome.cache_dir / "meta.json").read_text(encoding="utf-8"))
+    assert meta["inputs"]["model"]["model"] == tiny_model
