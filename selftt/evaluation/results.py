@@ -88,6 +88,7 @@ def build_results(
         primary_metric=task.primary_metric,
         translation_quality=dict(translation.scores) if translation is not None else {},
         component_sizes=dict(datamodule.component_sizes) if isinstance(datamodule, SelfTTDataModule) else {},
+        source_lang=source_lang(datamodule),
         settings={
             "eval_sets": [f"{name}:{m['n']}" for name, m in metrics.items()],
             "max_examples": max_examples,
@@ -97,3 +98,10 @@ def build_results(
             "dtype": model_dtype(module),
         },
     )
+
+
+def source_lang(datamodule: object) -> str:
+    """The first ``src`` component's language (``en`` without one): the run's source language."""
+    if isinstance(datamodule, SelfTTDataModule):
+        return next((c.lang for c in datamodule.components if c.name == "src"), "en")
+    return "en"

@@ -51,6 +51,9 @@ class Results(_RequiredResults, total=False):
     translation_quality: dict[str, dict[str, float]]
     """Per language, ``bleu`` and ``chrf`` of the self-translation against references."""
     component_sizes: dict[str, int]
+    source_lang: str
+    """Language of the source (``src``) data: its held-out sets are not target-language results
+    (absent in files written before: ``en``)."""
     settings: dict[str, Any]
     """``eval_sets``, ``max_examples``, ``generation``, ``prompt_style``, ``quantization``, ``dtype``."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 import transformers.modeling_utils
@@ -14,8 +14,8 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torchmetrics import MeanMetric
 from transformers import PreTrainedTokenizerBase
 
-from selftt.datamodules.eval_sets import EvaluationData
 from selftt.errors import ConfigError, DataError, SelfTTError
+from selftt.modules.epoch_resume import continue_unfinished_epoch
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.modules.loading import (
     DType,
@@ -28,7 +28,6 @@ from selftt.modules.loading import (
 )
 from selftt.modules.lora import LoraSettings, attach_lora
 from selftt.modules.packaged_models import resolve_model_path
-from selftt.training.checkpoint_io import continue_unfinished_epoch
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +61,16 @@ def answer_loss(
     if logits.dim() == 3:  # a model that ignores logits_to_keep: shift over the full sequence
         logits, targets = logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1)
     return torch.nn.functional.cross_entropy(logits.float(), targets, ignore_index=-100)
+
+
+
+@runtime_checkable
+class NamedEvalSets(Protocol):
+    """A data module that names its loss-evaluated sets (``SelfTTDataModule``), for the logged keys."""
+
+    def eval_set_names(self, stage: str) -> list[str]:
+        """Names of the loss-evaluated sets of ``stage`` ('val' or 'test'), in dataloader order."""
+        ...
 
 
 class SelfTTModule(LightningModule):
@@ -226,7 +235,7 @@ class SelfTTModule(LightningModule):
 
     def _eval_set_name(self, stage: str, dataloader_idx: int) -> str:
         datamodule = self.trainer.datamodule if self._trainer is not None else None
-        names = datamodule.eval_set_names(stage) if isinstance(datamodule, EvaluationData) else []
+        names = datamodule.eval_set_names(stage) if isinstance(datamodule, NamedEvalSets) else []
         return names[dataloader_idx] if names else f"set{dataloader_idx}"
 
     # ------------------------------------------------------------------ generation

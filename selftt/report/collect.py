@@ -24,7 +24,6 @@ from selftt.tasks import TASKS
 METHOD_ORDER = ("fewshot", "zero-shot", "stt", "stt+cs", "translate-train")
 TASK_ORDER = tuple(TASKS)  # the built-in tasks in registry order; others after them, by name
 LANG_ORDER = ("de", "ru", "th", "zh")
-SOURCE_LANG = "en"  # English held-out sets: shown, but not part of the target-language average
 
 
 class NoResultsError(SelfTTError):
@@ -40,10 +39,10 @@ def order_methods(methods) -> list[str]:
     return _ordered(methods, METHOD_ORDER)
 
 
-def order_langs(langs) -> list[str]:
-    """de, ru, th, zh, then other languages alphabetically, English last."""
-    langs = set(langs)
-    return _ordered(langs - {SOURCE_LANG}, LANG_ORDER) + ([SOURCE_LANG] if SOURCE_LANG in langs else [])
+def order_langs(langs, sources=("en",)) -> list[str]:
+    """de, ru, th, zh, then other languages alphabetically, the source languages (held-out sets) last."""
+    langs, sources = set(langs), set(sources)
+    return _ordered(langs - sources, LANG_ORDER) + sorted(langs & sources)
 
 
 @dataclass(frozen=True, order=True)
@@ -52,6 +51,8 @@ class Column:
 
     lang: str
     eval_set: str | None = None
+    source: bool = False
+    """A source language's column (held-out sets): shown, but not in the target-language average."""
 
     @property
     def label(self) -> str:
@@ -59,7 +60,7 @@ class Column:
 
     @property
     def is_target(self) -> bool:
-        return self.lang != SOURCE_LANG
+        return not self.source
 
 
 @dataclass
@@ -257,7 +258,8 @@ def collect(root: str | Path = "logs", stage: str | None = None) -> Collection:
 
     tasks = sorted({r.task for r in runs}, key=task_rank)
     methods = order_methods({r.method for r in runs})
-    langs = order_langs({s.lang for r in runs for s in r.scores})
+    sources = {r.source_lang for r in runs}
+    langs = order_langs({s.lang for r in runs for s in r.scores}, sources)
     sets_by_lang = defaultdict(set)
     for r in runs:
         for s in r.scores:
@@ -267,13 +269,15 @@ def collect(root: str | Path = "logs", stage: str | None = None) -> Collection:
         cols = []
         for lang in langs:
             names = sorted(sets_by_lang.get((task, lang), ()))
-            cols.extend([Column(lang, n) for n in names] if len(names) > 1 else [Column(lang)])
+            src = lang in sources
+            cols.extend([Column(lang, n, src) for n in names] if len(names) > 1 else [Column(lang, source=src)])
         columns[task] = cols
 
     candidates: dict[tuple, list[Entry]] = defaultdict(list)
     for r in runs:
         for s in r.scores:
-            col = Column(s.lang, s.eval_set) if len(sets_by_lang[r.task, s.lang]) > 1 else Column(s.lang)
+            src = s.lang in sources
+            col = Column(s.lang, s.eval_set, src) if len(sets_by_lang[r.task, s.lang]) > 1 else Column(s.lang, source=src)
             candidates[r.task, r.method, col, r.seed].append(Entry(r, s))
     unused: dict[tuple[Path, str], str] = {}
     rerun_notes: dict[tuple, list[str]] = defaultdict(list)

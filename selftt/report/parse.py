@@ -38,6 +38,7 @@ class Run:
     step: int | None
     primary_metric: str
     scores: list[Score]
+    source_lang: str  # held-out sets in it are not target-language results (files before it: en)
     translation_quality: dict[str, dict[str, float]]
     settings: dict
 
@@ -115,6 +116,7 @@ def parse_results(path: Path) -> tuple[Run, list[str]]:
         step=step if isinstance(step, int) and not isinstance(step, bool) else None,
         primary_metric=primary,
         scores=scores,
+        source_lang=source.lower() if isinstance(source := data.get("source_lang"), str) and source else "en",
         translation_quality={k: v for k, v in tq.items() if v},
         settings=settings if isinstance(settings, dict) else {},
     )

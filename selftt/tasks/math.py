@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from selftt.errors import DataError
+from selftt.languages.numbers import fold_text, source_numbers, translation_numbers
 from selftt.tasks import readers
 from selftt.tasks.base import Example, Task
 from selftt.tasks.math_answer import final_phrases, parse_number_answer, stated_answer
-from selftt.translation.numbers import fold_text, source_numbers, translation_numbers
 
 __all__ = ["FINAL_ANSWER", "INSTRUCTIONS", "MathTask", "normalize_number", "parse_number_answer"]
 

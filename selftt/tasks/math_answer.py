@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from selftt.translation.numbers import fold_text, read_number
+from selftt.languages.numbers import fold_text, read_number
 
 # Final-answer phrases per language (case-insensitive, on folded text).
 _FINAL = {

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from selftt.errors import DataError
-from selftt.evaluation.metrics import qa_exact_match, qa_f1
 from selftt.tasks import readers
 from selftt.tasks.base import Example, Task
-from selftt.translation.filters import answer_in_context
+from selftt.tasks.qa_metrics import qa_exact_match, qa_f1
 
 # (instruction, context label, question label) per language.
 TEMPLATES = {
@@ -38,6 +38,16 @@ _ANSWER_LABEL = re.compile(r"^(?:answer|antwort|ответ|คำตอบ|答�
 _QUOTES = "\"'`“”„‟«»‹›「」『』‘’‚"
 _TRAILING = ".。"
 
+
+
+_EDGE_PUNCT = "\"'`“”„‟«»‹›「」『』‘’‚()[]（）【】.,;:!?。，；：！？、 "
+
+
+def answer_in_context(answer: str, context: str) -> bool:
+    """Whether ``answer`` occurs in ``context``, ignoring case (NFKC + casefold), runs of
+    whitespace and punctuation around the answer."""
+    needle = " ".join(unicodedata.normalize("NFKC", answer).casefold().split()).strip(_EDGE_PUNCT)
+    return needle in " ".join(unicodedata.normalize("NFKC", context).casefold().split())
 
 class QATask(Task):
     """Extractive QA: given a context and a question, answer with a span of the context.
@@ -126,7 +136,7 @@ class QATask(Task):
     def score(self, predictions: Sequence[Any], golds: Sequence[Any], lang: str) -> dict[str, float]:
         """Predictions are strings (None counts as ""), golds lists of gold answer texts (a
         string is a one-answer list). ``exact_match`` and ``f1``: % as in the SQuAD/MLQA scripts,
-        with the multilingual normalization of ``selftt.evaluation.metrics``. Raises ValueError
+        with the multilingual normalization of ``selftt.tasks.qa_metrics``. Raises ValueError
         for no examples, lengths that differ or an empty gold list."""
         self.check_scorable(predictions, golds)
         em = f1 = 0.0

@@ -39,7 +39,7 @@ translatable field passes every enabled rule (``filter_example`` returns the rea
     Every number of the source must appear in the translation, read leniently: ``1,000``,
     ``1.000``, ``1 000`` and ``1000`` are all 1000, ``1,5`` may be 1.5, full-width and Thai
     digits count. A lost or changed number ("48" -> "84") makes the example wrong, not just
-    clumsy. The number parsing lives in :mod:`selftt.translation.numbers`.
+    clumsy. The number parsing lives in :mod:`selftt.languages.numbers`.
 ``answer_in_context`` (QA only, ``qa_answer="filter"``)
     The translated answer must occur in the translated context (ignoring case, spacing and
     surrounding punctuation), otherwise the example no longer teaches extractive QA.
@@ -60,8 +60,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from selftt.errors import ConfigError
 from selftt.languages import get_language
-from selftt.translation.numbers import chinese_numbers as chinese_numbers
-from selftt.translation.numbers import source_numbers, translation_numbers
+from selftt.languages.numbers import chinese_numbers as chinese_numbers
+from selftt.languages.numbers import source_numbers, translation_numbers
 from selftt.translation.output_checks import has_scaffolding, lost_line, lost_question, truncated
 
 if TYPE_CHECKING:
@@ -120,7 +120,6 @@ _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _CHAR_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\S")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _LETTER_RUN = re.compile(rf"([^\W\d_])\1{{{_MAX_LETTER_RUN},}}")
-_EDGE_PUNCT = "\"'`“”„‟«»‹›「」『』‘’‚()[]（）【】.,;:!?。，；：！？、 "
 
 
 @dataclass
@@ -318,12 +317,6 @@ def _has_loop(text: str, lang: str) -> bool:
         if run > _MAX_WORD_RUN and sum(ch.isalpha() for ch in word) > 1:
             return True
     return False
-
-
-def answer_in_context(answer: str, context: str) -> bool:
-    """Whether ``answer`` occurs in ``context``, ignoring case, spacing and surrounding punctuation."""
-    needle = _squash(unicodedata.normalize("NFKC", answer).casefold()).strip(_EDGE_PUNCT)
-    return needle in _squash(unicodedata.normalize("NFKC", context).casefold())
 
 
 def check_text(

@@ -368,3 +368,13 @@ def test_batch_sizes_and_the_prefix_cache_are_not_a_mismatch(tmp_path):
         _write(root, f"s{seed}", _result("qa", "stt", seed, {"xquad_de": ("de", 20 + seed)}, settings=settings))
     (cell,) = collect(root).cells.values()
     assert cell.mismatch is None and cell.values == [20.0, 21.0]
+
+
+def test_a_non_english_source_language_is_shown_last_and_left_out_of_the_average(tmp_path):
+    root = tmp_path / "logs"
+    scores = {"mgsm_sw": ("sw", 20), "mgsm_en": ("en", 40), "heldout_de": ("de", 60)}
+    _write(root, "de_src", _result("math", "stt", 0, scores, source_lang="de"))
+    md = (write_report(root, tmp_path / "out") / "report.md").read_text(encoding="utf-8")
+    ((header, rows),) = _tables(_section(md, "## math"))[:1]
+    assert header == ["Method", "en", "sw", "avg", "de"]  # English is a target here
+    assert rows["Self-Translate-Train"]["avg"].startswith("30.0"), rows

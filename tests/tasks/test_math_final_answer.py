@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from selftt.languages.numbers import fold_text, read_number
 from selftt.tasks import MathTask
-from selftt.translation.numbers import fold_text, read_number
 
 # ----------------------------------------------------------------------------- the last phrase decides
 
@@ -158,7 +158,7 @@ def test_read_number_rule(token, lang, expected):
 
 
 def test_translation_number_filter_does_not_read_superscripts_or_fractions():
-    from selftt.translation.numbers import source_numbers, translation_numbers
+    from selftt.languages.numbers import source_numbers, translation_numbers
 
     assert source_numbers("The room is 12 m² and ½ of it is free.") == {"12"}
     assert "12" in translation_numbers("Das Zimmer hat 12 Quadratmeter, die Hälfte ist frei.")

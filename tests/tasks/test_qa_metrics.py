@@ -6,13 +6,13 @@ import pytest
 from torchmetrics.functional.text import squad
 
 from selftt.errors import ConfigError
-from selftt.evaluation.metrics import (
+from selftt.tasks import TASKS, get_task
+from selftt.tasks.qa_metrics import (
     answer_tokens,
     normalize_answer,
     qa_exact_match,
     qa_f1,
 )
-from selftt.tasks import TASKS, get_task
 
 
 def score(task: str, predictions, golds, lang: str) -> dict[str, float]:

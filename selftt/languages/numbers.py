@@ -15,7 +15,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from selftt.errors import ConfigError
-from selftt.languages import get_language
+from selftt.languages.registry import get_language
 
 _SOURCE_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _NUMBER_GROUPS = re.compile(r"\d+(?:(?:[.,'\u00a0\u202f\u2009 ])\d+)*")
