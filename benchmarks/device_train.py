@@ -182,7 +182,8 @@ def run_hf(model_dir: str, mode: str, s: TrainSettings, run_dir: Path, timeout: 
 
 def encode(model_dir: str, s: TrainSettings):
     """The training examples exactly as ``selftt fit`` encodes them, and the pad token id."""
-    from selftt.datamodules import DataComponent, SelfTTDataModule
+    from selftt.datamodules.components import DataComponent
+    from selftt.datamodules.datamodule import SelfTTDataModule
 
     datamodule = SelfTTDataModule(
         task="qa",

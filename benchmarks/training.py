@@ -126,7 +126,8 @@ def child_selftt(args, encoded: dict) -> dict:
     import torch
     from lightning.pytorch import Callback, seed_everything
 
-    from selftt.datamodules import DataComponent, SelfTTDataModule
+    from selftt.datamodules.components import DataComponent
+    from selftt.datamodules.datamodule import SelfTTDataModule
     from selftt.modules.causal_lm import SelfTTModule
     from selftt.modules.lora import LoraSettings
     from selftt.training.trainer import SelfTTTrainer
@@ -333,7 +334,8 @@ def summarize_runs(path: str, path_runs: list[dict]) -> dict:
 
 def encode_data(args) -> dict:
     """The training examples as selftt encodes them (the same list goes to every path)."""
-    from selftt.datamodules import DataComponent, SelfTTDataModule
+    from selftt.datamodules.components import DataComponent
+    from selftt.datamodules.datamodule import SelfTTDataModule
     from selftt.modules.packaged_models import resolve_model_path
 
     datamodule = SelfTTDataModule(

@@ -10,7 +10,7 @@ from pathlib import Path
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
-from selftt.datamodules import SelfTTDataModule
+from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.errors import ConfigError, DataError, SelfTTError
 from selftt.evaluation.callback import GenerationEvaluation
 from selftt.modules import SelfTTModule

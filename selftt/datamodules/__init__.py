@@ -1,6 +1,6 @@
-"""The training mixture (source, self-translated, code-switched), tokenization and batching."""
+"""The training mixture (source, self-translated, code-switched), tokenization and batching.
 
-from selftt.datamodules.components import DataComponent, EvalSet
-from selftt.datamodules.datamodule import SelfTTDataModule
-
-__all__ = ["DataComponent", "EvalSet", "SelfTTDataModule"]
+Import from the modules themselves (``selftt.datamodules.datamodule.SelfTTDataModule``,
+``selftt.datamodules.components.DataComponent``): this package file imports nothing, so the
+plain modules (``tokenization``, ``prompting``) load without Lightning.
+"""

@@ -8,7 +8,7 @@ from typing import Any
 
 from lightning.pytorch import LightningModule, Trainer
 
-from selftt.datamodules import SelfTTDataModule
+from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.evaluation.results_schema import RESULTS_FILE, RESULTS_FORMAT, Results
 from selftt.modules import SelfTTModule
 from selftt.translation.callback import SelfTranslateCallback

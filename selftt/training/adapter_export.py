@@ -8,7 +8,7 @@ from pathlib import Path
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
-from selftt.datamodules import SelfTTDataModule
+from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.modules import SelfTTModule
 from selftt.utils.atomic import write_dir_atomic
 from selftt.utils.paths import check_path_component

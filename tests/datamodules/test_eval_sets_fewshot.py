@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from selftt.datamodules import EvalSet
+from selftt.datamodules.components import EvalSet
 from selftt.datamodules.eval_sets import load_eval_sets
 from selftt.tasks import MathTask
 

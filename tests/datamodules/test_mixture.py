@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from selftt.datamodules import DataComponent, SelfTTDataModule
+from selftt.datamodules.components import DataComponent
+from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.datamodules.mixture import apply_weight, code_switch
 from selftt.errors import ConfigError
 from selftt.tasks import get_task

@@ -9,7 +9,8 @@ import pytest
 import torch
 from lightning.pytorch import Trainer
 
-from selftt.datamodules import DataComponent, EvalSet, SelfTTDataModule
+from selftt.datamodules.components import DataComponent, EvalSet
+from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.evaluation.callback import GenerationEvaluation
 from selftt.modules import LoraSettings, SelfTTModule
 from selftt.modules.generation import GenerationSettings

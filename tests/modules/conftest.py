@@ -6,7 +6,8 @@ import pytest
 import torch
 from lightning.pytorch import Trainer
 
-from selftt.datamodules import DataComponent, SelfTTDataModule
+from selftt.datamodules.components import DataComponent
+from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.modules import LoraSettings, SelfTTModule
 
 

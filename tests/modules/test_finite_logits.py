@@ -46,7 +46,8 @@ def test_a_non_finite_validation_loss_stops_validate(tiny_model, math_file, tmp_
 
     from lightning.pytorch import Trainer
 
-    from selftt.datamodules import DataComponent, SelfTTDataModule
+    from selftt.datamodules.components import DataComponent
+    from selftt.datamodules.datamodule import SelfTTDataModule
     from selftt.modules import LoraSettings, SelfTTModule
     from selftt.training.nonfinite_loss import NonFiniteLossError, StopOnNonFiniteLoss
 

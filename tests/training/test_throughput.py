@@ -9,7 +9,8 @@ import pytest
 import torch
 from lightning.pytorch import Trainer
 
-from selftt.datamodules import DataComponent, SelfTTDataModule
+from selftt.datamodules.components import DataComponent
+from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.errors import ConfigError
 from selftt.modules import LoraSettings, SelfTTModule
 from selftt.training.throughput import (
