@@ -146,3 +146,20 @@ class Task(ABC):
         ``'example:rule'``); ``fields`` are those translated, ``settings`` the
         ``FilterSettings``. Default: none. The generic text rules run for every task anyway."""
         return []
+
+
+def labelled_templates(
+    defaults: Mapping[str, tuple[str, str, str]], given: Mapping[str, Any] | None, labels: str
+) -> dict[str, tuple[str, str, str]]:
+    """``defaults`` updated with a user's per-language templates: each a string (the instruction,
+    with the English field labels) or a list [instruction, *two field labels] (``labels`` names
+    them in the error). Raises ValueError for anything else."""
+    templates = dict(defaults)
+    for lang, text in (given or {}).items():
+        if isinstance(text, str) and text.strip():
+            templates[lang] = (text, *defaults["en"][1:])
+        elif isinstance(text, Sequence) and len(text) == 3 and all(isinstance(t, str) for t in text):
+            templates[lang] = tuple(text)
+        else:
+            raise ValueError(f"instructions['{lang}'] must be a string or [instruction, {labels}]")
+    return templates

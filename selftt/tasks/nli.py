@@ -8,7 +8,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from selftt.errors import DataError
 from selftt.tasks import readers
-from selftt.tasks.base import Example, Task
+from selftt.tasks.base import Example, Task, labelled_templates
 
 LABELS = ("entailment", "neutral", "contradiction")
 """In MNLI/XNLI order: integer labels 0, 1, 2 index this tuple."""
@@ -244,16 +244,7 @@ class NLITask(Task):
         instructions: Mapping[str, str | Sequence[str]] | None = None,
         label_words: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        self.instructions = dict(TEMPLATES)
-        for lang, text in (instructions or {}).items():
-            if isinstance(text, str) and text.strip():
-                self.instructions[lang] = (text, *TEMPLATES["en"][1:])
-            elif isinstance(text, Sequence) and len(text) == 3 and all(isinstance(t, str) for t in text):
-                self.instructions[lang] = tuple(text)
-            else:
-                raise ValueError(
-                    f"instructions['{lang}'] must be a string or [instruction, premise label, hypothesis label]"
-                )
+        self.instructions = labelled_templates(TEMPLATES, instructions, "premise label, hypothesis label")
         self.label_words = dict(LABEL_WORDS)
         for lang, words in (label_words or {}).items():
             if isinstance(words, str) or not isinstance(words, Sequence) or len(words) != len(LABELS) or not all(

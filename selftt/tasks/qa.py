@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from selftt.errors import DataError
 from selftt.tasks import readers
-from selftt.tasks.base import Example, Task
+from selftt.tasks.base import Example, Task, labelled_templates
 from selftt.tasks.qa_metrics import qa_exact_match, qa_f1
 
 # (instruction, context label, question label) per language.
@@ -73,16 +73,7 @@ class QATask(Task):
     correct_metric: ClassVar[str] = "exact_match"
 
     def __init__(self, instructions: Mapping[str, str | Sequence[str]] | None = None) -> None:
-        self.instructions = dict(TEMPLATES)
-        for lang, text in (instructions or {}).items():
-            if isinstance(text, str) and text.strip():
-                self.instructions[lang] = (text, *TEMPLATES["en"][1:])
-            elif isinstance(text, Sequence) and len(text) == 3 and all(isinstance(t, str) for t in text):
-                self.instructions[lang] = tuple(text)
-            else:
-                raise ValueError(
-                    f"instructions['{lang}'] must be a string or [instruction, context label, question label]"
-                )
+        self.instructions = labelled_templates(TEMPLATES, instructions, "context label, question label")
 
     def load(self, source: str, lang: str, *, split: str | None = None) -> list[Example]:
         """Read SQuAD v1.1 / XQuAD JSON or a Hub dataset in the SQuAD layout
