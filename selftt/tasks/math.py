@@ -12,7 +12,7 @@ from selftt.errors import DataError
 from selftt.languages.numbers import fold_text, source_numbers, translation_numbers
 from selftt.tasks import readers
 from selftt.tasks.base import Example, Task
-from selftt.tasks.math_answer import final_phrases, parse_number_answer, stated_answer
+from selftt.tasks.math_answer import answer_phrase_pattern, final_phrases, parse_number_answer, stated_answer
 
 __all__ = ["FINAL_ANSWER", "INSTRUCTIONS", "MathTask", "normalize_number", "parse_number_answer"]
 
@@ -126,6 +126,9 @@ class MathTask(Task):
         self.keep_calculator_annotations = keep_calculator_annotations
         self.instructions = {**INSTRUCTIONS, **_texts(instructions, "instructions")}
         self.answer_phrases = {**FINAL_ANSWER, **_texts(answer_phrases, "answer_phrases")}
+        # Phrases of languages without built-in patterns also mark the final answer when parsing.
+        user = {lang: answer_phrase_pattern(p) for lang, p in (answer_phrases or {}).items() if lang not in FINAL_ANSWER}
+        self._user_phrases = {lang: pattern for lang, pattern in user.items() if pattern is not None}
         for lang, phrase in self.answer_phrases.items():
             if phrase.count("{}") != 1:
                 raise ValueError(f"answer_phrases['{lang}'] must contain '{{}}' once (the number), got {phrase!r}")
@@ -216,7 +219,7 @@ class MathTask(Task):
 
     def parse_answer(self, generation: str, lang: str) -> str | None:
         """The final numeric answer as a normalized string (like ``final``), or None."""
-        return parse_number_answer(generation, lang)
+        return parse_number_answer(generation, lang, self._user_phrases)
 
     def score(self, predictions: Sequence[Any], golds: Sequence[Any], lang: str) -> dict[str, float]:
         """Predictions are normalized number strings or None, golds the examples' ``final``.

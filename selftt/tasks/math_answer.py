@@ -179,11 +179,25 @@ def cut_next_question(text: str) -> str:
     return text
 
 
-def parse_number_answer(generation: str, lang: str) -> str | None:
+def answer_phrase_pattern(phrase: str) -> re.Pattern[str] | None:
+    """A final-answer pattern from a user's answer phrase (``"Jibu ni {}."`` -> ``Jibu ni``,
+    case-insensitive, any spacing, an optional colon), or None when nothing precedes the number."""
+    words = fold_text(phrase.split("{}", 1)[0]).split()
+    if not words:
+        return None
+    return _compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"\s*:?")
+
+
+def parse_number_answer(
+    generation: str, lang: str, extra: dict[str, re.Pattern[str]] | None = None
+) -> str | None:
     """The final numeric answer of ``generation`` as a canonical string (``"1500"``, ``"-3"``,
-    ``"0.5"``), or None; ``lang`` is the set's language. See the module docstring for the rules."""
+    ``"0.5"``), or None; ``lang`` is the set's language. ``extra``: final-answer patterns of
+    languages with no built-in phrase (``answer_phrase_pattern``), by language code. See the
+    module docstring for the rules."""
     text = cut_next_question(fold_text(generation))
-    for phrase in reversed(final_phrases(text)):
+    phrases = sorted(final_phrases(text) + (_phrases(text, extra) if extra else []))
+    for phrase in reversed(phrases):
         stated = _stated(text, phrase, lang)
         if stated:
             return stated[0]

@@ -272,6 +272,15 @@ def test_user_texts_for_a_new_language():
     assert task.target({**example, "lang": "de"}).endswith("Die Antwort lautet 4.")  # shipped texts kept
 
 
+def test_a_users_answer_phrase_marks_the_final_answer_when_parsing():
+    task = get_task("math", answer_phrases={"sw": "Jibu ni {}.", "hi": "उत्तर है {}।"})
+    assert task.parse_answer("Jibu ni 12. Kisha ana 13.", "sw") == "12"  # not the last number
+    assert task.parse_answer("JIBU NI: 12, kisha 13", "sw") == "12"  # any case, a colon
+    assert task.parse_answer("उत्तर है 42। फिर 7", "hi") == "42"
+    assert task.parse_answer("The answer is 5. Then 6", "sw") == "5"  # built-in phrases still count
+    assert MathTask().parse_answer("Jibu ni 12. Kisha 13.", "sw") == "13"  # without it: the last number
+
+
 # ----------------------------------------------------------------------------- real data
 
 
