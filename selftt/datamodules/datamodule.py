@@ -95,7 +95,7 @@ class SelfTTDataModule(LightningDataModule):
         self.predict_chunk = predict_chunk
         self.seed = seed
         self._check_config()
-        self.task: Task = get_task(task, key="data.task", **self.task_options)
+        self.task: Task = get_task(task, "data.task", "data.task_options", **self.task_options)
         self._check_languages()
         self.tokenizer: PreTrainedTokenizerBase | None = given
         self.formatter: PromptFormatter | None = None

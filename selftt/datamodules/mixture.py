@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from lightning.pytorch.utilities import rank_zero_warn
+
 from selftt.datamodules.components import DataComponent
 from selftt.tasks import Example, Task
 from selftt.translation.handoff import TranslatedSet
@@ -46,5 +48,27 @@ def translated_components(
             examples = [target for _, target in translated.pairs]
         else:
             examples = [code_switch(task, source, target, comp.direction) for source, target in translated.pairs]
+            _warn_if_duplicates(task, translated.pairs, examples, comp.direction, i)
         out.append((i, comp, examples))
     return out
+
+
+def _warn_if_duplicates(
+    task: Task, pairs: list[tuple[Example, Example]], switched: list[Example], direction: str, index: int
+) -> None:
+    """Warn when every code-switched example makes the same prompt and target as the example it
+    takes its input from (a task whose outputs are not translated and whose ``target`` ignores
+    ``target_lang``): such a 'cs' component only counts those examples twice."""
+    if not switched:
+        return
+    same_as = [target if direction == "tgt-src" else source for source, target in pairs]
+    if all(
+        task.instruction(cs) == task.instruction(other) and task.target(cs) == task.target(other)
+        for cs, other in zip(switched, same_as, strict=True)
+    ):
+        kind = "tgt" if direction == "tgt-src" else "src"
+        rank_zero_warn(
+            f"data.components[{index}] (cs, {direction}): every code-switched example is the same as its "
+            f"{kind} example for task '{task.name}' (its outputs {', '.join(task.outputs) or '(none)'} are not "
+            "translated and its target() does not read example['target_lang']); it only counts them twice"
+        )

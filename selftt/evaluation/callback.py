@@ -103,7 +103,7 @@ class GenerationEvaluation(Callback):
         metrics: dict[str, dict[str, Any]] = {}
         for eval_set in sets:
             records = self._answer(pl_module, datamodule, eval_set, dist)
-            values = task.score([r["answer"] for r in records], [r["gold"] for r in records], eval_set.lang)
+            values = task.checked_score([r["answer"] for r in records], [r["gold"] for r in records], eval_set.lang)
             metrics[eval_set.name] = {"lang": eval_set.lang, "n": len(records), **values}
             flat = {f"{keys[eval_set.name]}/{name}": value for name, value in values.items()}
             if log_with_module:

@@ -46,7 +46,12 @@ def task_class(spec: str, key: str = "data.task") -> type[Task]:
     return _import_class(spec, key)
 
 
-def get_task(spec: str | Mapping[str, Any] | type[Task], key: str = "data.task", **options: Any) -> Task:
+def get_task(
+    spec: str | Mapping[str, Any] | type[Task],
+    key: str = "data.task",
+    options_key: str = "data.task_options",
+    **options: Any,
+) -> Task:
     """Build a task from ``spec`` with keyword ``options`` (``data.task_options``).
 
     ``spec`` is a registered name (``"math"``, ``"qa"``, ``"nli"``), a dotted class path of a
@@ -55,7 +60,7 @@ def get_task(spec: str | Mapping[str, Any] | type[Task], key: str = "data.task",
     winning) or a ``Task`` subclass. Raises a one-line ConfigError naming ``key`` for an unknown
     name, a module that cannot be imported, a class that is not a ``Task`` or is abstract, and
     bad init args (an unknown keyword, or a ValueError/TypeError from its ``__init__``; a
-    ConfigError it raises passes through).
+    ConfigError it raises passes through), which names ``options_key`` when ``options`` were given.
     """
     if isinstance(spec, Mapping):
         unknown = set(spec) - {"class_path", "init_args"}
@@ -65,6 +70,7 @@ def get_task(spec: str | Mapping[str, Any] | type[Task], key: str = "data.task",
         init_args = spec.get("init_args") or {}
         if not isinstance(init_args, Mapping):
             raise ConfigError(f"{key}.init_args", f"must be a mapping, got {init_args!r}")
+        bad_args_key = options_key if options else f"{key}.init_args"
         options = {**init_args, **options}
         cls = task_class(path, key)
     elif isinstance(spec, type):
@@ -76,13 +82,15 @@ def get_task(spec: str | Mapping[str, Any] | type[Task], key: str = "data.task",
     else:
         raise ConfigError(key, f"expected a task name or class path, got {spec!r}")
     label = spec if isinstance(spec, str) else cls.__module__ + "." + cls.__qualname__
+    if not isinstance(spec, Mapping):
+        bad_args_key = options_key if options else key
     try:
         return cls(**options)
     except ConfigError:
         raise  # already one line naming its key
     except (TypeError, ValueError) as exc:
         message = " ".join(str(exc).split())
-        raise ConfigError(key, f"bad options for task '{label}': {message}") from None
+        raise ConfigError(bad_args_key, f"bad options for task '{label}': {message}") from None
 
 
 __all__ = ["TASKS", "Example", "MathTask", "NLITask", "QATask", "Task", "get_task", "task_class"]

@@ -4,11 +4,12 @@ answers are scored and which translations of it are rejected."""
 from __future__ import annotations
 
 import logging
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from selftt.errors import ConfigError
+from selftt.errors import ConfigError, SelfTTError
 from selftt.tasks.readers import check_unique_ids
 
 log = logging.getLogger(__name__)
@@ -135,9 +136,32 @@ class Task(ABC):
             raise ValueError("no examples to score")
 
     def is_correct(self, prediction: Any, gold: Any, lang: str) -> bool:
-        """Whether one prediction scores 100 on ``correct_metric`` (else ``primary_metric``)."""
+        """Whether one prediction scores 100 on ``correct_metric`` (else ``primary_metric``):
+        ``score`` of a single example, as the per-example ``correct`` flag of predictions."""
         metric = self.correct_metric or self.primary_metric
-        return self.score([prediction], [gold], lang)[metric] == 100.0
+        return self.checked_score([prediction], [gold], lang, need=metric)[metric] == 100.0
+
+    def checked_score(
+        self, predictions: Sequence[Any], golds: Sequence[Any], lang: str, need: str | None = None
+    ) -> dict[str, float]:
+        """``score``, held to its contract: a dict of finite numbers from 0 to 100 that holds
+        ``primary_metric`` (and ``need``). Raises SelfTTError, one line naming the task class,
+        for anything else."""
+        values = self.score(predictions, golds, lang)
+        where = f"task '{self.name}' ({type(self).__module__}.{type(self).__qualname__}).score()"
+        if not isinstance(values, Mapping):
+            raise SelfTTError(f"{where} must return a dict of metrics, got {type(values).__name__}")
+        for metric in {self.primary_metric, need or self.primary_metric}:
+            if metric not in values:
+                raise SelfTTError(
+                    f"{where} returned no '{metric}' (the task's primary_metric/correct_metric); "
+                    f"it returned {', '.join(map(str, values)) or 'nothing'}"
+                )
+        for name, value in values.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or not 0.0 <= value <= 100.0:
+                raise SelfTTError(f"{where}: '{name}' is {value!r}; every metric must be a number from 0 to 100 (%)")
+        return {name: float(value) for name, value in values.items()}
 
     def translation_checks(
         self, source: Example, translated: Example, lang: str, settings: Any, fields: Sequence[str]

@@ -17,7 +17,6 @@ line. Language facts (names, scripts) come from :mod:`selftt.languages`.
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from selftt.errors import ConfigError, DataError
 from selftt.languages import get_language
 
 _PACKAGED = "assets/translation_shots.json"
-_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
 def check_language(lang: object, key: str) -> str:
@@ -123,10 +121,11 @@ def load_shots(
                 raise DataError(where, f"shot {i} for {tgt_lang!r}: {lang!r} must be a string")
             if not value.strip():
                 raise DataError(where, f"shot {i} for {tgt_lang!r}: {lang!r} is empty")
-            if _BLANK_LINE.search(value):
+            if "\n" in value.strip() or "\r" in value.strip():
                 raise DataError(
                     where,
-                    f"shot {i} for {tgt_lang!r}: {lang!r} contains a blank line (it separates prompt pairs)",
+                    f"shot {i} for {tgt_lang!r}: {lang!r} has a line break; each side is one line "
+                    "(text is translated line by line, and a blank line separates prompt pairs)",
                 )
             sides.append(value.strip())
         out.append((sides[0], sides[1]))

@@ -229,7 +229,7 @@ def test_tgt_component_without_src_says_it_needs_one(make_dm):
     ("overrides", "key"),
     [
         (dict(task="poetry"), "data.task"),
-        (dict(task_options={"nope": 1}), "data.task"),
+        (dict(task_options={"nope": 1}), "data.task_options"),
         (dict(max_length=0), "data.max_length"),
         (dict(batch_size=0), "data.batch_size"),
         (dict(val_holdout=-1), "data.val_holdout"),

@@ -103,3 +103,28 @@ def test_tgt_and_cs_components_are_built_from_translations(mixture_dm):
 def test_several_target_languages_are_requested_separately(mixture_dm):
     dm = mixture_dm(DataComponent(name="tgt", lang="de"), DataComponent(name="tgt", lang="zh"))
     assert [r.lang for r in dm.translation_requests()] == ["de", "zh"]
+
+
+def test_a_code_switched_component_that_only_repeats_tgt_is_warned_about(monkeypatch):
+    from selftt.datamodules import mixture
+
+    warnings = []
+    monkeypatch.setattr(mixture, "rank_zero_warn", warnings.append)
+    pairs = [_pair(i) for i in range(3)]
+    translated = TranslatedSet("de", "en", pairs)
+    cs = [DataComponent(name="cs", lang="de", direction="tgt-src")]
+    mixture.translated_components(get_task("math"), cs, translated)
+    assert warnings == []  # math's answer is translated: cs differs from tgt
+
+    class LabelOnly(type(get_task("nli"))):
+        def target(self, example):  # ignores target_lang: the same label word in any language
+            return example["label"]
+
+    nli = LabelOnly()
+    nli_pairs = [
+        ({"id": f"p{i}", "lang": "en", "premise": "A.", "hypothesis": "B.", "label": "neutral"},
+         {"id": f"p{i}@de", "lang": "de", "premise": "A (de).", "hypothesis": "B (de).", "label": "neutral"})
+        for i in range(2)
+    ]
+    mixture.translated_components(nli, cs, TranslatedSet("de", "en", nli_pairs))
+    assert len(warnings) == 1 and "data.components[0] (cs, tgt-src): every code-switched example" in warnings[0]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from selftt.errors import ConfigError
+from selftt.errors import ConfigError, SelfTTError
 from selftt.evaluation.results_schema import default_primary_metric
 from selftt.tasks import Task, get_task
 from selftt.translation.filters import FilterSettings, count_reasons, filter_example
@@ -45,11 +45,57 @@ def test_class_path_and_dict_forms():
         ("poetry", {}, "unknown task 'poetry'; expected one of math, nli, qa or a class path"),
     ],
 )
-def test_errors_are_one_line_naming_data_task(spec, options, message):
+def test_errors_are_one_line_naming_the_key(spec, options, message):
     with pytest.raises(ConfigError) as info:
         get_task(spec, **options)
     text = str(info.value)
-    assert text.startswith("config key 'data.task': ") and message in text and "\n" not in text
+    # bad init args are the options' fault: data.task_options, or the dict form's init_args
+    key = "data.task_options" if options else "data.task.init_args" if message == "at least 2" else "data.task"
+    assert text.startswith(f"config key '{key}': ") and message in text and "\n" not in text
+
+
+class _Scores(Task):
+    """A task whose score() returns whatever the test gives it."""
+
+    fields = translatable = inputs = ("text",)
+    outputs = ()
+    gold_field = "text"
+
+    def __init__(self, values=None):
+        self.values = values
+
+    def load(self, source, lang, *, split=None):
+        return []
+
+    def instruction(self, example):
+        return example["text"]
+
+    def target(self, example):
+        return example["text"]
+
+    def parse_answer(self, generation, lang):
+        return generation
+
+    def score(self, predictions, golds, lang):
+        return self.values
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (0.5, "must return a dict of metrics, got float"),
+        ({"acc": 50.0}, "returned no 'accuracy' (the task's primary_metric/correct_metric); it returned acc"),
+        ({"accuracy": 150.0}, "'accuracy' is 150.0; every metric must be a number from 0 to 100 (%)"),
+        ({"accuracy": float("nan")}, "'accuracy' is nan"),
+        ({"accuracy": 50.0, "note": "x"}, "'note' is 'x'"),
+    ],
+)
+def test_a_score_that_breaks_its_contract_is_one_line_naming_the_task(values, message):
+    with pytest.raises(SelfTTError) as info:
+        _Scores(values).checked_score(["a"], ["a"], "en")
+    text = str(info.value)
+    assert text.startswith("task '_scores' (") and message in text and "\n" not in text
+    assert _Scores({"accuracy": 100}).is_correct("a", "a", "en")
 
 
 def test_sentiment_load_prompt_parse_score(caplog):

@@ -70,8 +70,9 @@ def test_custom_file(tmp_path):
         ('{"de": [{"de": "a"}]}', "no 'en' side"),
         ('{"de": [{"en": "a", "de": "   "}]}', "'de' is empty"),
         ('{"de": [{"en": "a", "de": 3}]}', "must be a string"),
-        ('{"de": [{"en": "line one\\n\\nline two", "de": "b"}]}', "blank line"),
-        ('{"de": [{"en": "a", "de": "x\\n  \\ny"}]}', "blank line"),
+        ('{"de": [{"en": "line one\\n\\nline two", "de": "b"}]}', "has a line break; each side is one line"),
+        ('{"de": [{"en": "a", "de": "x\\n  \\ny"}]}', "has a line break"),
+        ('{"de": [{"en": "a", "de": "Hallo\\nWelt"}]}', "'de' has a line break"),
     ],
 )
 def test_bad_files_name_the_file(tmp_path, content, message):
