@@ -12,7 +12,7 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from selftt.datamodules.eval_sets import LoadedEvalSet
 from selftt.errors import ConfigError
-from selftt.evaluation.results import RESULTS_FILE, build_results, method_of
+from selftt.evaluation.results import RESULTS_FILE, build_results, evaluated_step, method_of
 from selftt.utils.atomic import write_json_atomic, write_jsonl_atomic
 from selftt.utils.distributed import Distributed
 
@@ -96,7 +96,7 @@ class GenerationEvaluation(Callback):
             return
         dist = Distributed.from_trainer(trainer)
         task = datamodule.task
-        tag = tag or f"{stage}-step{trainer.global_step}"
+        tag = tag or f"{stage}-step{evaluated_step(trainer)}"
         run_dir = Path(trainer.log_dir or trainer.default_root_dir)  # on every rank: log_dir broadcasts
         folder = run_dir / "predictions" / tag
         keys = _metric_prefixes(task.name, sets, stage)

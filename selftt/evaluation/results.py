@@ -35,7 +35,9 @@ def method_of(trainer: Trainer) -> str:
     datamodule = trainer.datamodule
     module = trainer.lightning_module
     datamodule = datamodule if isinstance(datamodule, SelfTTDataModule) else None
-    trained = trainer.state.fn == "fit" or (isinstance(module, SelfTTModule) and module.adapter_path is not None)
+    trained = trainer.state.fn == "fit" or (
+        isinstance(module, SelfTTModule) and (module.adapter_path is not None or module.checkpoint_step is not None)
+    )
     if not trained:
         return (
             "fewshot"
@@ -50,6 +52,15 @@ def method_of(trainer: Trainer) -> str:
     if translator is not None and translator.translator_model and "tgt" in names:
         label = label.replace("stt", "translate-train")
     return label
+
+
+def evaluated_step(trainer: Trainer) -> int:
+    """The training step of the weights being evaluated: the trainer's in ``fit``, else that of the
+    checkpoint ``--ckpt_path`` loaded (0 for an untrained model or a bare adapter folder)."""
+    module = trainer.lightning_module
+    if trainer.state.fn != "fit" and isinstance(module, SelfTTModule) and module.checkpoint_step is not None:
+        return module.checkpoint_step
+    return trainer.global_step
 
 
 def model_dtype(module: LightningModule) -> str | None:
@@ -83,7 +94,8 @@ def build_results(
         model=module.model_name_or_path,
         adapter=module.adapter_path if isinstance(module, SelfTTModule) else None,
         seed=int(seed) if seed is not None else None,
-        step=trainer.global_step,
+        step=evaluated_step(trainer),
+        checkpoint=str(trainer.ckpt_path) if trainer.ckpt_path else None,
         metrics=metrics,
         primary_metric=task.primary_metric,
         translation_quality=dict(translation.scores) if translation is not None else {},

@@ -45,7 +45,10 @@ class Results(_RequiredResults, total=False):
     """``fit``, ``validate`` or ``test``."""
     model: str
     adapter: str | None
+    checkpoint: str | None
+    """The ``--ckpt_path`` a ``validate``/``test`` run evaluated (None in ``fit``)."""
     step: int
+    """Training step of the evaluated weights (a loaded checkpoint's own step)."""
     primary_metric: str
     """The key of each set's metrics that runs are compared by (the task's ``primary_metric``)."""
     translation_quality: dict[str, dict[str, float]]

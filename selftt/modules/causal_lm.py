@@ -126,6 +126,8 @@ class SelfTTModule(LightningModule):
         self.dtype_name = dtype
         self.lora = lora
         self.adapter_path = adapter_path
+        self.checkpoint_step: int | None = None
+        """The training step of the checkpoint ``validate``/``test``/``predict --ckpt_path`` loaded."""
         self.gradient_checkpointing = gradient_checkpointing
         self.trust_remote_code = trust_remote_code
         self.generation = generation
@@ -292,7 +294,7 @@ class SelfTTModule(LightningModule):
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Refuse a checkpoint whose adapter does not match this model's adapter."""
+        """Refuse a checkpoint whose adapter does not match this model's adapter; remember its step."""
         self._require_model()
         expected = self.trainable_state_keys()
         got = set(checkpoint.get("state_dict", {}))
@@ -304,6 +306,7 @@ class SelfTTModule(LightningModule):
                 f"lacks {len(missing)} adapter weights of this model (e.g. '{missing[0]}'): "
                 "was it written for another base model or LoRA setting?",
             )
+        self.checkpoint_step = int(checkpoint.get("global_step") or 0)
 
     # ------------------------------------------------------------------ export
     def export_adapter(self, directory: str | Path) -> Path:

@@ -100,3 +100,17 @@ def test_two_process_validation_scores_each_example_exactly_once(
     results = json.loads((run / "results.json").read_text())
     assert results["stage"] == "validate" and results["metrics"]["mgsm_de"]["n"] == 5
     assert results["method"] == "base"
+
+
+@pytest.mark.slow
+def test_validating_a_checkpoint_records_its_method_step_and_path(tmp_path, mgsm_file, write_config, run_selftt):
+    config = write_config(val_sets=[{"path": str(mgsm_file), "lang": "de"}], max_steps=2, val_check_interval=2)
+    assert run_selftt(["fit", "--config", str(config)], cwd=tmp_path).returncode == 0
+    ckpt = next((tmp_path / "logs").rglob("last.ckpt"))
+    result = run_selftt(["validate", "--config", str(config), "--ckpt_path", str(ckpt)], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "logs" / "run" / "version_1"
+    results = json.loads((run / "results.json").read_text())
+    assert results["stage"] == "validate" and results["method"] == "zero-shot"  # trained on src: not 'base'
+    assert results["step"] == 2 and results["checkpoint"] == str(ckpt)
+    assert (run / "predictions" / "val-step2" / "mgsm_de.jsonl").is_file()
