@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from selftt.datamodules.datamodule import SelfTTDataModule
@@ -17,6 +17,7 @@ from selftt.modules import SelfTTModule
 from selftt.training.adapter_export import AdapterExport
 from selftt.training.adapter_sync import AdapterSyncCheck
 from selftt.training.hparams import SaveConfigAndHParams
+from selftt.training.lr_monitor import LearningRateLog
 from selftt.training.nonfinite_loss import StopOnNonFiniteLoss
 from selftt.training.prediction_writer import PredictionWriter
 from selftt.training.rank_watchdog import RankWatchdog
@@ -109,7 +110,7 @@ def one_line_parser_error(message: str, limit: int = 400) -> str:
 
 def _default_callbacks() -> list:
     """Always added by LightningCLI, besides those a config lists (fresh instances per run)."""
-    return [LearningRateMonitor(), AdapterSyncCheck(), StopOnNonFiniteLoss(), TrainingRNGState()]
+    return [LearningRateLog(), AdapterSyncCheck(), StopOnNonFiniteLoss(), TrainingRNGState()]
 
 
 class SelfTTCLI(LightningCLI):
