@@ -10,6 +10,13 @@ from pathlib import Path
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
+from selftt.config_checks import (
+    REQUIRED_HINT,
+    DuplicateKeyError,
+    check_config,
+    check_report_out,
+    yaml_loader,
+)
 from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.errors import ConfigError, DataError, SelfTTError
 from selftt.evaluation.callback import GenerationEvaluation
@@ -133,6 +140,13 @@ class SelfTTCLI(LightningCLI):
         parser.add_lightning_class_args(RankWatchdog, "watchdog")
         parser.add_lightning_class_args(TrainingThroughput, "throughput")
 
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        """LightningCLI's parsing, then selftt's checks of the parsed values before anything is
+        built or written (``selftt.config_checks``: finite numbers in range, output folders that
+        can be made, ``--ckpt_path`` not a folder)."""
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        check_config(self.config[subcommand] if subcommand else self.config)
 
     def _parse_ckpt_path(self) -> None:
         """Check ``--ckpt_path`` (exists, weights-only, a selftt checkpoint, the config's LoRA
@@ -170,7 +184,8 @@ class SelfTTCLI(LightningCLI):
 
 
 def _check_config_files(argv: list[str]) -> None:
-    """Part of ``cli_main``: each ``--config`` file must be readable YAML holding a mapping.
+    """Part of ``cli_main``: each ``--config`` file must be readable YAML holding a mapping, with
+    no key written twice (YAML would keep the last silently), and not be empty.
 
     jsonargparse's own message names neither the file nor its line; this one does.
     """
@@ -185,7 +200,9 @@ def _check_config_files(argv: list[str]) -> None:
                 raise DataError(path, "config file not found")
             continue  # not a path: jsonargparse reads it as inline YAML
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())  # noqa: S506 (a SafeLoader)
+        except DuplicateKeyError as err:
+            raise DataError(path, str(err), err.line) from None
         except UnicodeDecodeError as err:
             raise DataError(path, f"not valid UTF-8 text ({err.reason}); save the config as UTF-8") from None
         except OSError as err:
@@ -198,7 +215,9 @@ def _check_config_files(argv: list[str]) -> None:
             raise DataError(
                 path, f"not valid YAML: {what or err}{column}", mark.line + 1 if mark is not None else None
             ) from None
-        if data is not None and not isinstance(data, dict):
+        if data is None or data == {}:
+            raise DataError(path, f"the config file is empty; it must set at least {REQUIRED_HINT}")
+        if not isinstance(data, dict):
             kind = type(data).__name__
             raise DataError(path, f"expected a mapping of config keys ('key: value'), got a YAML {kind}")
 
@@ -236,7 +255,9 @@ def _torch_optim_error(err: ValueError) -> SelfTTError | None:
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | None:
     """Run the CLI; a ``SelfTTError`` (or torch.optim's ValueError for a bad optimizer
-    argument) ends it with one readable line and exit status 2.
+    argument) ends it with one readable line and exit status 2; any other exception with one line
+    ``<ExceptionType>: <message>`` and exit status 1 (``SELFTT_DEBUG=1``: the traceback instead).
+    KeyboardInterrupt and SystemExit pass through as they are.
 
     ``run=False`` only parses the config and builds the objects (no subcommand), as tests do.
     ``report`` is not a Trainer subcommand: it reads finished runs (``python -m selftt report --help``).
@@ -245,6 +266,11 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
     if argv[:1] == ["report"]:
         from selftt.report.main import report_main
 
+        try:
+            check_report_out(argv[1:])
+        except SelfTTError as err:
+            print(f"selftt: error: {err}", file=sys.stderr)
+            sys.exit(2)
         sys.exit(report_main(argv[1:]))
     try:
         _check_config_files(argv)
@@ -264,13 +290,25 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
                 "'python -m selftt report --help' (tables and plots from finished runs)."
             },
         )
-    except (SelfTTError, ValueError) as err:
-        if not isinstance(err, SelfTTError) and (err := _torch_optim_error(err)) is None:
-            raise  # not an input error: keep the traceback
+    except Exception as err:  # noqa: BLE001 (the last resort: one line, or the traceback on request)
+        known = err if isinstance(err, SelfTTError) else None
+        if known is None and isinstance(err, ValueError):
+            known = _torch_optim_error(err)
         rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK") or "0"
         where = f" (rank {rank})" if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
-        print(f"selftt: error{where}: {err}", file=sys.stderr)
-        sys.exit(2)
+        if known is not None:
+            print(f"selftt: error{where}: {known}", file=sys.stderr)
+            sys.exit(2)
+        if os.environ.get("SELFTT_DEBUG", "") not in ("", "0"):
+            raise  # SELFTT_DEBUG=1: the full traceback
+        text = " ".join(str(err).split())
+        if len(text) > 400:
+            text = text[:397] + "..."
+        print(
+            f"selftt: error{where}: {type(err).__name__}: {text} (rerun with SELFTT_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
 
 
 __all__ = ["SelfTTCLI", "cli_main"]

@@ -51,7 +51,7 @@ class EvalSet:
     split: str | None = None
     """Split for 'hf://' sources."""
     limit: int | None = None
-    """Use only the first N examples (for quick checks)."""
+    """Use only the first N examples (for quick checks); N >= 1, or null for all."""
     fewshot: int = 0
     """In-context examples before each prompt in generation-based evaluation (the FewShot
     baseline); taken from ``fewshot_path`` or else from the start of this set, unscored."""
@@ -59,6 +59,13 @@ class EvalSet:
     """File of in-context examples in this set's language and format."""
     max_new_tokens: int | None = None
     """Generation budget for this set (default: model.generation.max_new_tokens)."""
+
+
+def check_limit(limit: int | None, key: str) -> None:
+    """A ``limit`` is null (everything) or a count >= 1: 0 would mean nothing (or, read as
+    "unset", everything), so it is refused as a ConfigError naming ``key``."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(key, f"must be >= 1 (or null for no limit), got {limit!r}")
 
 
 def check_components(components: list[DataComponent]) -> None:
@@ -91,7 +98,6 @@ def check_components(components: list[DataComponent]) -> None:
             raise ConfigError(
                 f"{key}.direction", f"got '{comp.direction}'; expected one of {', '.join(CS_DIRECTIONS)}"
             )
-        if comp.limit is not None and comp.limit < 1:
-            raise ConfigError(f"{key}.limit", f"must be >= 1, got {comp.limit}")
+        check_limit(comp.limit, f"{key}.limit")
         if not (math.isfinite(comp.weight) and comp.weight > 0):  # NaN and inf slip through '<= 0'
             raise ConfigError(f"{key}.weight", f"must be a finite number > 0, got {comp.weight}")

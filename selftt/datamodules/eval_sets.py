@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from selftt.datamodules.components import EvalSet
+from selftt.datamodules.components import EvalSet, check_limit
 from selftt.errors import ConfigError
 from selftt.tasks import Example, Task
 from selftt.tasks.readers import HUB_PREFIX
@@ -72,6 +72,7 @@ def load_eval_sets(task: Task, sets: list[EvalSet], key: str, taken: list[str]) 
         set_key = f"{key}[{i}]"
         if eval_set.fewshot < 0:
             raise ConfigError(f"{set_key}.fewshot", f"must be >= 0, got {eval_set.fewshot}")
+        check_limit(eval_set.limit, f"{set_key}.limit")
         name = check_new_name(eval_set.name or default_name(eval_set), names, set_key)
         names.append(name)
         examples = task.load(eval_set.path, eval_set.lang, split=eval_set.split)
@@ -89,6 +90,6 @@ def load_eval_sets(task: Task, sets: list[EvalSet], key: str, taken: list[str]) 
                     f"and {len(examples)} left to score",
                 )
             shots = pool[: eval_set.fewshot]
-        examples = examples[: eval_set.limit] if eval_set.limit else examples
+        examples = examples[: eval_set.limit] if eval_set.limit is not None else examples
         loaded.append(LoadedEvalSet(name, eval_set.lang, examples, shots, eval_set.max_new_tokens, set_key))
     return loaded

@@ -177,6 +177,7 @@ class MathTask(Task):
     def _split_gsm8k(self, answer: str, where: str, line: int | None) -> tuple[str, str]:
         if "####" not in answer:
             raise DataError(where, "answer has no '#### <number>' final answer (GSM8K format)", line)
+        _check_one_final(answer, where, line)
         reasoning, _, final_text = answer.rpartition("####")
         final = normalize_number(final_text)
         if final is None:
@@ -189,6 +190,7 @@ class MathTask(Task):
         """The reasoning of an MGSM exemplar's (or GSM8K-style) worked answer, checked against ``final``."""
         text = _ANSWER_LABEL.sub("", answer, count=1)
         if "####" in text:
+            _check_one_final(text, where, line)
             text, _, stated = text.rpartition("####")
             _check_stated(normalize_number(stated) or stated.strip(), final, where, line)
         folded = fold_text(text)  # character for character, so positions carry over
@@ -268,6 +270,16 @@ def _texts(texts: Mapping[str, Any] | None, key: str) -> dict[str, str]:
 def _decimal(value: Any) -> Decimal | None:
     number = normalize_number(value) if value is not None else None
     return Decimal(number) if number is not None else None
+
+
+def _check_one_final(answer: str, where: str, line: int | None) -> None:
+    """Refuse an answer with more than one ``####`` final-answer marker (which one is gold?)."""
+    count = answer.count("####")
+    if count > 1:
+        finals = ", ".join(repr(part.strip().split("\n", 1)[0]) for part in answer.split("####")[1:])
+        raise DataError(
+            where, f"answer has {count} '####' final answers ({finals}); expected one, on the last line", line
+        )
 
 
 def _check_stated(stated: str, final: str, where: str, line: int | None) -> None:

@@ -276,7 +276,7 @@ class NLITask(Task):
         for field, aliases in _ALIASES.items():
             key = next((k for k in aliases if k in record), aliases[0])
             readers.require_fields(record, (key,), where, line)
-            fields[field] = readers.require_text(record, key, where, line).strip()
+            fields[field] = readers.require_nonempty_text(record, key, where, line).strip()
         label_key = next((k for k in _LABEL_KEYS if k in record), _LABEL_KEYS[0])
         readers.require_fields(record, (label_key,), where, line)
         label = normalize_label(record[label_key])

@@ -86,13 +86,17 @@ class QATask(Task):
         where, line = table.where, record.line
         readers.require_fields(record, ("context", "question", "answers"), where, line)
         qa_id = str(record["id"]) if record.get("id") is not None else f"{table.stem}-{line}"
-        context = readers.require_text(record, "context", where, line)
-        question = readers.require_text(record, "question", where, line)
+        context = readers.require_nonempty_text(record, "context", where, line)
+        question = readers.require_nonempty_text(record, "question", where, line)
         texts, starts = _answer_lists(record, where, line, qa_id)
-        if "answer_starts" not in record:  # Hub rows; local files were checked by the reader
-            readers.check_answer_starts(context, texts, starts, qa_id, where, line)
         if not texts:
             raise DataError(where, f"qa '{qa_id}' has no gold answer", line)
+        for i, text in enumerate(texts):
+            if not text.strip():
+                what = "empty" if not text else "only whitespace"
+                raise DataError(where, f"qa '{qa_id}': answer {i} is {what}; expected text", line)
+        if "answer_starts" not in record:  # Hub rows; local files were checked by the reader
+            readers.check_answer_starts(context, texts, starts, qa_id, where, line)
         return {
             "id": qa_id,
             "lang": lang,

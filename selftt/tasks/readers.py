@@ -101,6 +101,55 @@ def require_text(record: Mapping[str, Any], field: str, path: object, line: int 
     return value
 
 
+def require_nonempty_text(record: Mapping[str, Any], field: str, path: object, line: int | None) -> str:
+    """``require_text``, and the text must hold more than whitespace (DataError naming the field)."""
+    value = require_text(record, field, path, line)
+    if not value.strip():
+        what = "empty" if not value else "only whitespace"
+        raise DataError(path, f"field '{field}' is {what}; expected text", line)
+    return value
+
+
+def deepest_line(text: str) -> int:
+    """The 1-based line where JSON ``text`` first reaches its deepest nesting of arrays/objects."""
+    depth = deepest = 0
+    in_string = escaped = False
+    line = at = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, line
+        elif char in "]}":
+            depth -= 1
+    return at
+
+
+def loads_json(text: str, path: object, line: int | None = None) -> Any:
+    """``json.loads(text)``; a DataError naming ``path`` and the line for malformed or too deeply
+    nested JSON (``line``: the file line ``text`` is on, for one line of a JSONL file)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            path, f"malformed JSON: {exc.msg} (column {exc.colno})", line if line is not None else exc.lineno
+        ) from None
+    except RecursionError:
+        at = line if line is not None else deepest_line(text)
+        raise DataError(path, "JSON nested too deeply (arrays or objects inside each other)", at) from None
+
+
 def _read_text(path: str | Path) -> str:
     """The file's text, decoded strictly as UTF-8 (a leading byte-order mark is dropped)."""
     path = Path(path)
@@ -131,10 +180,7 @@ def read_jsonl(path: str | Path) -> list[Record]:
     for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", line_no) from None
+        value = loads_json(line, path, line_no)
         if not isinstance(value, dict):
             raise DataError(path, f"expected a JSON object, got {json_type(value)}", line_no)
         records.append(Record(value, line=line_no))
@@ -205,6 +251,8 @@ def check_answer_starts(
     for text, start in zip(texts, starts, strict=True):
         if not isinstance(start, int) or isinstance(start, bool):
             raise DataError(path, f"qa '{qa_id}': answer_start {start!r} is not an integer", line)
+        if start < 0:
+            raise DataError(path, f"qa '{qa_id}': answer_start {start} is negative; expected an offset >= 0", line)
         found = context[start : start + len(text)]
         if found != text:
             raise DataError(
@@ -222,10 +270,7 @@ def read_squad_json(path: str | Path) -> list[Record]:
     ``answer_starts`` (character offsets into the context, checked against the texts).
     """
     text = _read_text(path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    doc = loads_json(text, path)
     articles = _get(doc, "data", path, "top level")
     if not isinstance(articles, list):
         raise DataError(path, "top level: 'data' must be a list of articles")
@@ -245,6 +290,8 @@ def read_squad_json(path: str | Path) -> list[Record]:
                     raise DataError(
                         path, f"{where}: 'context' must be a string, got {json_type(context)}", line
                     )
+                if not context.strip():
+                    raise DataError(path, f"{where}: 'context' is empty; expected text", line)
                 question = _get(qa, "question", path, f"qa '{qa_id}'", line)
                 if not isinstance(question, str):
                     raise DataError(

@@ -23,6 +23,7 @@ from typing import Any
 
 from selftt.errors import ConfigError, DataError
 from selftt.languages import get_language
+from selftt.tasks.readers import deepest_line
 
 _PACKAGED = "assets/translation_shots.json"
 
@@ -51,6 +52,13 @@ def _lookup(mapping: dict[str, Any], lang: str) -> Any:
     return None
 
 
+def _name_or_number(text: str) -> bool:
+    """Whether ``text`` is a name or number that stays as it is in a translation ("Marie Curie",
+    "1969"): every word starts with a capital letter or a digit, and no word ends a sentence."""
+    words = text.split()
+    return bool(words) and all(w[0].isupper() or w[0].isdigit() for w in words) and text[-1] not in ".!?"
+
+
 def _example_file(src: str, tgt: str) -> str:
     return f'{{"{tgt}": [{{"{src}": "...", "{tgt}": "..."}}, ...]}}'
 
@@ -64,8 +72,9 @@ def load_shots(
     ConfigError (naming ``key``) for an invalid language code, equal languages, or a pair the
     packaged file lacks (then a shots file is required; the message shows its shape); DataError
     (naming the file) for a file that cannot be read, is not JSON of the shape above, has no
-    pairs for ``tgt_lang``, or has a pair with a missing, empty or non-string side or a blank
-    line inside a side.
+    pairs for ``tgt_lang``, or has a pair with a missing, empty or non-string side, a blank
+    line inside a side or two sides of the same text (ignoring case and surrounding space; a
+    name or number that stays as it is, every word capitalized or a number, is allowed).
     """
     src_lang, tgt_lang = check_language(src_lang, key), check_language(tgt_lang, key)
     if src_lang == tgt_lang:
@@ -87,6 +96,8 @@ def load_shots(
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise DataError(where, f"shots file is not valid JSON ({err.msg})", line=err.lineno) from err
+    except RecursionError:
+        raise DataError(where, "shots file nests JSON too deeply", line=deepest_line(text)) from None
 
     if not isinstance(data, dict):
         raise DataError(
@@ -128,5 +139,11 @@ def load_shots(
                     "(text is translated line by line, and a blank line separates prompt pairs)",
                 )
             sides.append(value.strip())
+        if sides[0].casefold() == sides[1].casefold() and not _name_or_number(sides[0]):
+            raise DataError(
+                where,
+                f"shot {i} for {tgt_lang!r}: the {src_lang!r} and {tgt_lang!r} sides are the same text "
+                f"({sides[0][:40]!r}); a shot must show a translation",
+            )
         out.append((sides[0], sides[1]))
     return out

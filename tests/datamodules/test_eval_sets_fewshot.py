@@ -4,11 +4,13 @@ exemplars keep their worked reasoning in the shots (issue 10.3)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from selftt.datamodules.components import EvalSet
+from selftt.datamodules.components import DataComponent, EvalSet, check_components
 from selftt.datamodules.eval_sets import load_eval_sets
+from selftt.errors import ConfigError
 from selftt.tasks import MathTask
 
 SHOTS = {
@@ -78,3 +80,25 @@ def test_hub_fewshot_path_reads_the_train_split(monkeypatch, mgsm_set):
     (loaded,) = load_eval_sets(MathTask(), [eval_set], "data.val_sets", [])
     assert asked == [("juletxara/mgsm", "de", "train")]
     assert loaded.shots[0]["answer"] == reasoning
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+@pytest.mark.parametrize("key", ["data.val_sets", "data.test_sets"])
+def test_limit_below_one_is_refused_naming_the_key(mgsm_set, limit, key):
+    """``limit: 0`` used to score every example (and -1 all but the last): refused (issue 13)."""
+    good = EvalSet(path=str(mgsm_set), lang="de")
+    bad = EvalSet(path=str(mgsm_set), lang="de", name="second", limit=limit)
+    with pytest.raises(ConfigError, match=re.escape(f"config key '{key}[1].limit': must be >= 1")):
+        load_eval_sets(MathTask(), [good, bad], key, [])
+
+
+def test_limit_one_and_null(mgsm_set):
+    sets = [EvalSet(path=str(mgsm_set), lang="de", limit=1), EvalSet(path=str(mgsm_set), lang="de", name="all")]
+    one, everything = load_eval_sets(MathTask(), sets, "data.val_sets", [])
+    assert len(one.examples) == 1 and len(everything.examples) == 2
+
+
+@pytest.mark.parametrize("limit", [0, -3])
+def test_component_limit_below_one_is_refused(limit):
+    with pytest.raises(ConfigError, match=re.escape("config key 'data.components[0].limit': must be >= 1")):
+        check_components([DataComponent(path="x.jsonl", limit=limit)])

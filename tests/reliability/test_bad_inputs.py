@@ -263,6 +263,7 @@ NO_BNB = (
     "config key 'model.quantization': 4bit was asked for, but bitsandbytes cannot train a 4-bit layer on cpu"
 )
 LORA_ERROR = "lacks 4 adapter weights"
+DUPLICATE_KEY_YAML = "data:\n  task: math\n  batch_size: 4\n  batch_size: 8\n"
 
 # fmt: off
 CASES = [
@@ -357,6 +358,62 @@ CASES = [
         lambda c: edited_checkpoint(c, without_v_proj, model={"lora": PREVIOUS_LORA}), LORA_ERROR),
     bad("adapter-path-not-a-folder", lambda c: c.config(model={"adapter_path": str(c.math_file)}),
         NOT_A_FOLDER, found="parse"),
+    # ---- issue 13, config side (selftt/config_checks.py): numbers, folders, YAML, --ckpt_path
+    bad("config-ratio-nan", lambda c: c.stt(max_new_tokens_ratio=float("nan")),
+        "config key 'translation.max_new_tokens_ratio': must be a finite number, got nan", found="parse"),
+    bad("config-lr-infinite", lambda c: c.config(model={"optimizer": {"init_args": {"lr": float("inf")}}}),
+        "config key 'model.optimizer.init_args.lr': must be a finite number, got inf", found="parse"),
+    bad("config-filter-threshold-nan", lambda c: c.stt(filters={**c.no_filters, "min_script_fraction": float("nan")}),
+        "config key 'translation.filters.min_script_fraction': must be a finite number, got nan", found="parse"),
+    bad("config-eval-batch-size-negative", lambda c: c.config(data={"eval_batch_size": -1}),
+        "config key 'data.eval_batch_size': must be >= 1, got -1", found="parse"),
+    bad("config-accumulate-grad-batches-zero", lambda c: c.config(trainer={"accumulate_grad_batches": 0}),
+        "config key 'trainer.accumulate_grad_batches': must be >= 1, got 0", found="parse"),
+    bad("config-every-n-train-steps-negative", lambda c: c.config(checkpoint={"every_n_train_steps": -1}),
+        "config key 'checkpoint.every_n_train_steps': must be >= 0, got -1", found="parse"),
+    bad("config-cache-dir-is-a-file", lambda c: c.stt(cache_dir=str(c.math_file)),
+        "config key 'translation.cache_dir': '{tmp}/math_train.jsonl' is a file, not a folder", found="parse"),
+    bad("config-logger-save-dir-is-a-file",
+        lambda c: c.config(trainer={"logger": {"init_args": {"save_dir": str(c.math_file)}}}),
+        "config key 'trainer.logger.init_args.save_dir': '{tmp}/math_train.jsonl' is a file", found="parse"),
+    bad("config-default-root-dir-is-a-file", lambda c: c.config(trainer={"default_root_dir": str(c.math_file)}),
+        "config key 'trainer.default_root_dir': '{tmp}/math_train.jsonl' is a file", found="parse"),
+    bad("config-folder-cannot-be-created", lambda c: c.stt(cache_dir=str(c.math_file / "cache")),
+        "config key 'translation.cache_dir': folder '{tmp}/math_train.jsonl/cache' cannot be created: "
+        "'{tmp}/math_train.jsonl' is a file", found="parse"),
+    bad("report-out-is-a-file", lambda c: ["--logs", str(c.tmp / "logs"), "--out", str(c.math_file)],
+        "selftt: error: --out: '{tmp}/math_train.jsonl' is a file, not a folder", found="parse", command="report"),
+    bad("yaml-key-written-twice", lambda c: ["--config", str(c.file("twice.yaml", DUPLICATE_KEY_YAML))],
+        "{tmp}/twice.yaml:4: key 'batch_size' is written twice (first at line 3", found="parse"),
+    bad("config-file-empty", lambda c: ["--config", str(c.file("empty.yaml", ""))],
+        "{tmp}/empty.yaml: the config file is empty; it must set at least model.model_name_or_path",
+        found="parse"),
+    bad("ckpt-path-is-a-directory", lambda c: resume(c, c.tmp / "logs/run/version_0"),
+        "{tmp}/logs/run/version_0: --ckpt_path is a directory, not a checkpoint file; give one of: ",
+        "{tmp}/logs/run/version_0/checkpoints/last.ckpt", found="parse"),
+    # ---- end of issue 13, config side
+    # ---- issue 13, data side (selftt/tasks, datamodules/eval_sets.py, translation/shots.py)
+    bad("squad-question-only-whitespace", lambda c: squad(c, qa("q1"), {**qa("q2"), "question": "  "}, at=1),
+        "field 'question' is only whitespace"),
+    bad("squad-answer-empty", lambda c: squad(c, qa("q1"), qa("q2", "", start=0), at=1),
+        "qa 'q2': answer 0 is empty"),
+    bad("nli-hypothesis-empty",
+        lambda c: c.src(c.file("nli.jsonl", '{"premise": "A cat.", "hypothesis": "An animal.", "label": 0}\n'
+                                            '{"premise": "A cat.", "hypothesis": "", "label": 1}\n'), task="nli"),
+        "{tmp}/nli.jsonl:2: field 'hypothesis' is empty"),
+    bad("squad-answer-start-negative", lambda c: squad(c, qa("q1"), qa("q2", "Hamburg", start=-8), at=1),
+        "qa 'q2': answer_start -8 is negative"),
+    bad("gsm8k-two-final-answers", lambda c: jsonl(c, GOOD, {**GOOD, "answer": "2 + 3 = 5\n#### 5\n#### 6"}),
+        "{tmp}/bad.jsonl:2: answer has 2 '####' final answers ('5', '6')"),
+    bad("eval-set-limit-zero", lambda c: c.config(val_sets=[{"path": str(c.mgsm_file), "lang": "de", "limit": 0}]),
+        "config key 'data.val_sets[0].limit': must be >= 1, got 0", command="validate", found="parse"),
+    bad("shots-pair-not-translated",
+        lambda c: c.stt(shots_file=str(c.file("shots.json", json.dumps(
+            {"de": [{"en": "Hello.", "de": "Hallo."}, {"en": "How old is she?", "de": "how old is she?"}]})))),
+        "{tmp}/shots.json: shot 1 for 'de': the 'en' and 'de' sides are the same text", command="translate"),
+    bad("jsonl-nested-too-deeply", lambda c: jsonl(c, GOOD, '{"question": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        "{tmp}/bad.jsonl:2: JSON nested too deeply"),
+    # ---- end of issue 13, data side
 ]
 # fmt: on
 

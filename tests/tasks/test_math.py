@@ -65,6 +65,20 @@ def test_load_gsm8k_missing_hashes(tmp_path):
         MathTask().load(str(path), "en")
 
 
+def test_load_gsm8k_two_final_answers(tmp_path):
+    two = {"question": "q", "answer": "2 + 3 = 5\n#### 5\nOr rather 6.\n#### 6"}
+    path = write_jsonl(tmp_path / "t.jsonl", [GSM, two])
+    with pytest.raises(DataError, match=at(path, 2) + " answer has 2 '####' final answers \\('5', '6'\\)"):
+        MathTask().load(str(path), "en")
+
+
+def test_load_worked_answer_with_two_final_answers(tmp_path):
+    row = {"question": "q", "answer": "2 + 3 = 5\n#### 5\n#### 5", "answer_number": 5}
+    path = write_jsonl(tmp_path / "t.jsonl", [row])
+    with pytest.raises(DataError, match=at(path, 1) + " answer has 2 '####' final answers"):
+        MathTask().load(str(path), "en")
+
+
 def test_load_gsm8k_non_numeric_final(tmp_path):
     path = write_jsonl(tmp_path / "t.jsonl", [{"question": "q", "answer": "x\n#### seventy"}])
     with pytest.raises(DataError, match=at(path, 1) + ".*'seventy' after '####' is not a number"):

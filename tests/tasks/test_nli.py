@@ -79,6 +79,26 @@ def test_load_truncated_jsonl(tmp_path):
 MNLI_HEADER = "gold_label\tsentence1_binary_parse\tsentence1\tsentence2\tpairID\n"
 
 
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"premise": "", "hypothesis": "H", "label": 1}, "field 'premise' is empty"),
+        ({"premise": "P", "hypothesis": "  ", "label": 1}, "field 'hypothesis' is only whitespace"),
+        ({"sentence1": "P", "sentence2": "\t", "gold_label": "neutral"}, "field 'sentence2' is only whitespace"),
+    ],
+)
+def test_load_refuses_empty_text(tmp_path, row, message):
+    path = write(tmp_path / "d.jsonl", jsonl([{"premise": "P", "hypothesis": "H", "label": 0}, row]))
+    with pytest.raises(DataError, match=at(path, 2) + " " + re.escape(message)):
+        NLITask().load(str(path), "en")
+
+
+def test_load_tsv_refuses_empty_hypothesis(tmp_path):
+    path = write(tmp_path / "dev.tsv", MNLI_HEADER + "neutral\t.\tA\tB\t1\nneutral\t.\tC\t \t2\n")
+    with pytest.raises(DataError, match=at(path, 3) + " field 'sentence2' is only whitespace"):
+        NLITask().load(str(path), "en")
+
+
 def test_load_mnli_tsv(tmp_path):
     path = write(
         tmp_path / "dev_matched.txt",

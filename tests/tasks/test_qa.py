@@ -129,6 +129,44 @@ def test_load_hub_bad_answer_start(monkeypatch):
         QATask().load("hf://rajpurkar/squad", "en", split="train")
 
 
+@pytest.mark.parametrize(
+    ("qas", "context", "message"),
+    [
+        ([qa("q1", "  ", ("Berlin", 0))], CONTEXT, "field 'question' is only whitespace"),
+        ([qa("q1", "", ("Berlin", 0))], CONTEXT, "field 'question' is empty"),
+        ([qa("q1", "Capital?", ("", 0))], CONTEXT, "qa 'q1': answer 0 is empty"),
+        ([qa("q1", "Capital?", ("Berlin", 0), (" ", 6))], CONTEXT, "qa 'q1': answer 1 is only whitespace"),
+        ([qa("q1", "Capital?", ("", 0))], "", "'context' is empty"),
+        ([qa("q1", "Capital?")], CONTEXT, "qa 'q1' has no gold answer"),
+    ],
+)
+def test_load_refuses_empty_text(tmp_path, qas, context, message):
+    path = write_squad(tmp_path / "dev.json", [qa("q0", "Fine?", ("Berlin", 0)), *qas], context)
+    with pytest.raises(DataError, match=re.escape(str(path)) + r":1: .*" + re.escape(message)):
+        QATask().load(str(path), "en")
+
+
+def test_load_refuses_negative_answer_start(tmp_path):
+    start = CONTEXT.index("inhabitants") - len(CONTEXT)
+    path = write_squad(tmp_path / "dev.json", [qa("q1", "How many?", ("inhabitants", start))])
+    assert CONTEXT[start : start + len("inhabitants")] == "inhabitants"  # slicing would accept it
+    with pytest.raises(DataError, match=re.escape(str(path)) + r":1: qa 'q1': answer_start -\d+ is negative"):
+        QATask().load(str(path), "en")
+
+
+def test_load_hub_refuses_empty_question_and_negative_start(monkeypatch):
+    import datasets
+
+    rows = {**hub_rows(), "question": [" "]}
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: datasets.Dataset.from_dict(rows))
+    with pytest.raises(DataError, match=r"hf://rajpurkar/squad \[train\]:1: field 'question' is only whitespace"):
+        QATask().load("hf://rajpurkar/squad", "en", split="train")
+    rows = hub_rows(start=-len(CONTEXT))
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: datasets.Dataset.from_dict(rows))
+    with pytest.raises(DataError, match=r"\[train\]:1: qa 'h1': answer_start -\d+ is negative"):
+        QATask().load("hf://rajpurkar/squad", "en", split="train")
+
+
 # ----------------------------------------------------------------------------- prompts
 
 

@@ -19,6 +19,7 @@ from selftt.tasks.readers import (
     read_squad_json,
     read_tsv,
     require_fields,
+    require_nonempty_text,
 )
 
 
@@ -285,3 +286,41 @@ def test_read_hub_rows_and_splits(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: data.select([]))
     with pytest.raises(DataError, match="no examples"):
         read_hub("x/y", split="train")
+
+
+# ----------------------------------------------------------------------------- issue 13: bad data
+
+
+def test_read_squad_json_negative_answer_start_is_refused(tmp_path):
+    # Context "Berlin is the capital of Germany." : -8 slices to "Germany." -> "Germany" would match.
+    path = write(tmp_path / "s.json", json.dumps(squad([qa("q1"), qa("q-neg", "Germany", -8)])))
+    with pytest.raises(DataError, match=re.escape(str(path)) + r":\d+: qa 'q-neg': answer_start -8 is negative"):
+        read_squad_json(path)
+
+
+def test_read_squad_json_empty_context_is_refused(tmp_path):
+    doc = squad([qa("q1")])
+    doc["data"][0]["paragraphs"][0]["context"] = "  "
+    path = write(tmp_path / "s.json", json.dumps(doc, indent=1))
+    with pytest.raises(DataError, match=re.escape(str(path)) + r":\d+: .*'context' is empty"):
+        read_squad_json(path)
+
+
+def test_read_jsonl_deeply_nested_value_names_the_line(tmp_path):
+    deep = '{"question": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path = write(tmp_path / "d.jsonl", '{"question": "a"}\n' + deep + "\n")
+    with pytest.raises(DataError, match=at(path, 2) + " JSON nested too deeply"):
+        read_jsonl(path)
+
+
+def test_read_squad_json_deeply_nested_value_names_the_line(tmp_path):
+    path = write(tmp_path / "s.json", '{\n "data": [\n  ' + "[" * 100_000 + "]" * 100_000 + "\n ]\n}")
+    with pytest.raises(DataError, match=at(path, 3) + " JSON nested too deeply"):
+        read_squad_json(path)
+
+
+@pytest.mark.parametrize(("value", "what"), [("", "empty"), (" \t", "only whitespace")])
+def test_require_nonempty_text(tmp_path, value, what):
+    assert require_nonempty_text({"q": " x "}, "q", tmp_path / "f", 3) == " x "
+    with pytest.raises(DataError, match=at(tmp_path / "f", 3) + f" field 'q' is {what}"):
+        require_nonempty_text({"q": value}, "q", tmp_path / "f", 3)

@@ -147,3 +147,35 @@ def test_german_to_swahili_file(tmp_path):
         load_shots(str(path), "en", "sw")
     with pytest.raises(DataError, match="no pairs for 'ja'"):
         load_shots(str(path), "de", "ja")
+
+
+@pytest.mark.parametrize(
+    ("pair", "shown"),
+    [
+        ({"en": "How old is she?", "de": "How old is she?"}, "How old is she?"),
+        ({"en": "  Hello world. ", "de": "hello WORLD."}, "Hello world."),
+        ({"en": "He is 5 years old.", "de": "he is 5 years old."}, "He is 5 years old."),
+    ],
+)
+def test_a_pair_with_the_same_text_on_both_sides_is_refused(tmp_path, pair, shown):
+    """A copied, untranslated pair would teach the translator to copy (issue 13)."""
+    path = tmp_path / "shots.json"
+    path.write_text(json.dumps({"de": [{"en": "Hi.", "de": "Hallo."}, pair]}), encoding="utf-8")
+    message = f"{path}: shot 1 for 'de': the 'en' and 'de' sides are the same text ({shown!r})"
+    with pytest.raises(DataError, match=re.escape(message)):
+        load_shots(str(path), "en", "de")
+
+
+def test_a_name_or_number_may_stay_the_same(tmp_path):
+    """Names and numbers are kept in a translation, as the packaged en->de "Marie Curie" shot shows."""
+    path = tmp_path / "shots.json"
+    pairs = [{"en": "Marie Curie", "de": "Marie Curie"}, {"en": "1969", "de": "1969"}]
+    path.write_text(json.dumps({"de": pairs}), encoding="utf-8")
+    assert load_shots(str(path), "en", "de") == [("Marie Curie", "Marie Curie"), ("1969", "1969")]
+
+
+def test_deeply_nested_shots_file_names_the_line(tmp_path):
+    path = tmp_path / "shots.json"
+    path.write_text('{\n "de": ' + "[" * 100_000 + "]" * 100_000 + "\n}", encoding="utf-8")
+    with pytest.raises(DataError, match=re.escape(f"{path}:2: shots file nests JSON too deeply")):
+        load_shots(str(path), "en", "de")

@@ -1,0 +1,217 @@
+"""Checks of a parsed config before anything is built or written: every number is finite and in
+range, every folder a run writes to can be made, ``--ckpt_path`` is a file; and config files have
+no key written twice and are not empty.
+
+Each refusal is a ``SelfTTError`` (one line naming the config key or the file).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from selftt.errors import ConfigError, DataError, SelfTTError
+
+# (pattern on the dotted key with list indices dropped, low, low inclusive, high, high inclusive)
+_RANGES: list[tuple[str, float | None, bool, float | None, bool]] = [
+    ("data.batch_size", 1, True, None, False),
+    ("data.eval_batch_size", 1, True, None, False),
+    ("data.max_length", 1, True, None, False),
+    ("data.predict_chunk", 1, True, None, False),
+    ("data.num_workers", 0, True, None, False),
+    ("data.val_holdout", 0, True, None, False),
+    ("data.*.limit", 1, True, None, False),
+    ("data.*.weight", 0, True, None, False),
+    ("data.*.fewshot", 0, True, None, False),
+    ("data.*.max_new_tokens", 1, True, None, False),
+    ("*.generation.max_new_tokens", 1, True, None, False),
+    ("*.generation.max_batch_tokens", 1, True, None, False),
+    ("*.generation.max_batch_size", 1, True, None, False),
+    ("*.generation.temperature", 0, True, None, False),
+    ("*.generation.top_p", 0, False, 1, True),
+    ("model.lora.dropout", 0, True, 1, False),
+    ("trainer.accumulate_grad_batches", 1, True, None, False),
+    ("trainer.num_nodes", 1, True, None, False),
+    ("trainer.max_steps", -1, True, None, False),
+    ("trainer.max_epochs", -1, True, None, False),
+    ("trainer.min_steps", 0, True, None, False),
+    ("trainer.min_epochs", 0, True, None, False),
+    ("trainer.num_sanity_val_steps", -1, True, None, False),
+    ("trainer.log_every_n_steps", 0, True, None, False),
+    ("trainer.check_val_every_n_epoch", 1, True, None, False),
+    ("trainer.val_check_interval", 0, False, None, False),
+    ("trainer.limit_*_batches", 0, True, None, False),
+    ("trainer.overfit_batches", 0, True, None, False),
+    ("trainer.gradient_clip_val", 0, True, None, False),
+    ("trainer.reload_dataloaders_every_n_epochs", 0, True, None, False),
+    ("checkpoint.every_n_train_steps", 0, True, None, False),
+    ("checkpoint.every_n_epochs", 0, True, None, False),
+    ("checkpoint.save_top_k", -1, True, None, False),
+    ("translation.chunk_size", 1, True, None, False),
+    ("translation.prompt.n_shots", 0, True, None, False),
+    ("translation.max_new_tokens_ratio", 0, False, None, False),
+    ("translation.max_new_tokens_extra", 0, True, None, False),
+    ("translation.filters.max_repeated_ngram_fraction", 0, True, 1, True),
+    ("translation.filters.min_script_fraction", 0, True, 1, True),
+    ("translation.quality.limit", 1, True, None, False),
+    ("translation.log_samples", 0, True, None, False),
+    ("evaluation.max_examples", 0, True, None, False),
+    ("evaluation.log_samples", 0, True, None, False),
+    ("watchdog.timeout", 0, False, None, False),
+    ("watchdog.interval", 0, False, None, False),
+    ("throughput.warmup_steps", 0, True, None, False),
+    ("throughput.peak_tflops", 0, False, None, False),
+]
+
+
+def _as_plain(value: Any) -> Any:
+    if hasattr(value, "as_dict") and not isinstance(value, dict):
+        return value.as_dict()
+    return value
+
+
+def _leaves(value: Any, key: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(dotted key as shown, the key with list indices dropped, value) of every leaf."""
+    value = _as_plain(value)
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _leaves(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{key}[{i}]")
+    else:
+        yield key, re.sub(r"\[\d+\]", "", key).replace(".init_args.", "."), value
+
+
+def _range_text(low, low_in, high, high_in) -> str:
+    if high is None:
+        return f"must be {'>=' if low_in else '>'} {low:g}"
+    return f"must be in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+
+
+def check_numbers(config: Any) -> None:
+    """Refuse a NaN or infinite float anywhere, and a number outside its range for keys selftt knows."""
+    for key, pattern_key, value in _leaves(config):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(key, f"must be a finite number, got {value}")
+        for pattern, low, low_in, high, high_in in _RANGES:
+            if not fnmatchcase(pattern_key, pattern):
+                continue
+            too_low = low is not None and (value < low if low_in else value <= low)
+            too_high = high is not None and (value > high if high_in else value >= high)
+            if too_low or too_high:
+                raise ConfigError(key, f"{_range_text(low, low_in, high, high_in)}, got {value}")
+            break
+
+
+def check_output_folder(key: str, folder: Any) -> None:
+    """``folder`` is a folder or can be made: not a file, nor under a file, nor under a folder
+    this process cannot write to."""
+    if folder is None or "://" in str(folder):
+        return
+    path = Path(str(folder)).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ConfigError(key, f"'{folder}' is a file, not a folder")
+        return
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(key, f"folder '{folder}' cannot be created: '{parent}' is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(key, f"folder '{folder}' cannot be created: no permission to write in '{parent}'")
+
+
+def _loggers(logger: Any) -> list[tuple[str, Any]]:
+    logger = _as_plain(logger)
+    items = list(enumerate(logger)) if isinstance(logger, list) else [(None, logger)]
+    found = []
+    for i, item in items:
+        item = _as_plain(item)
+        if isinstance(item, dict):
+            key = "trainer.logger" if i is None else f"trainer.logger[{i}]"
+            found.append((key, item.get("init_args") or {}))
+    return found
+
+
+def check_folders(config: Any) -> None:
+    """Every folder the config names for output is (or can be made as) a folder."""
+    get = _as_plain(config)
+    trainer = get.get("trainer") or {}
+    check_output_folder("trainer.default_root_dir", trainer.get("default_root_dir"))
+    for key, init_args in _loggers(trainer.get("logger")):
+        for name in ("save_dir", "root_dir"):
+            check_output_folder(f"{key}.init_args.{name}", init_args.get(name))
+    check_output_folder("checkpoint.dirpath", (get.get("checkpoint") or {}).get("dirpath"))
+    check_output_folder("translation.cache_dir", (get.get("translation") or {}).get("cache_dir"))
+
+
+def check_ckpt_path(ckpt_path: Any) -> None:
+    """``--ckpt_path`` given a folder: say so, listing the checkpoints inside."""
+    if not isinstance(ckpt_path, str | Path) or "://" in str(ckpt_path) or not Path(ckpt_path).is_dir():
+        return
+    found = sorted(Path(ckpt_path).rglob("*.ckpt"))
+    if not found:
+        raise DataError(ckpt_path, "--ckpt_path is a directory with no checkpoint (*.ckpt) in it")
+    names = ", ".join(str(p) for p in found[:8]) + (f" (and {len(found) - 8} more)" if len(found) > 8 else "")
+    raise DataError(ckpt_path, f"--ckpt_path is a directory, not a checkpoint file; give one of: {names}")
+
+
+def check_config(config: Any) -> None:
+    """All checks of a parsed config (one subcommand's section)."""
+    check_numbers(config)
+    check_folders(config)
+    check_ckpt_path(_as_plain(config).get("ckpt_path"))
+
+
+def check_report_out(argv: list[str]) -> None:
+    """``report --out``: a folder, or one that can be made."""
+    for i, arg in enumerate(argv):
+        value = argv[i + 1] if arg == "--out" and i + 1 < len(argv) else None
+        value = arg.partition("=")[2] if arg.startswith("--out=") else value
+        if value:
+            try:
+                check_output_folder("out", value)
+            except ConfigError as err:
+                raise SelfTTError(f"--out: {str(err).partition(': ')[2]}") from None
+
+
+def yaml_loader():
+    """A ``yaml.SafeLoader`` that refuses a mapping key written twice (YAML keeps the last)."""
+    import yaml
+
+    class NoDuplicatesLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue
+                if first is not None:
+                    raise DuplicateKeyError(key, key_node.start_mark.line + 1, first)
+                seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep=deep)
+
+    return NoDuplicatesLoader
+
+
+class DuplicateKeyError(Exception):
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        self.key, self.line, self.first = key, line, first
+        super().__init__(
+            f"key '{key}' is written twice (first at line {first}; YAML would keep only the last)"
+        )
+
+
+REQUIRED_HINT = "model.model_name_or_path and data.components"
+"""What a run's config must set at least (said when a config file is empty)."""
