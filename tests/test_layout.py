@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "selftt"
 
 LAYERS = [
-    ["errors", "utils", "languages"],
+    ["errors", "utils", "languages", "config_checks"],
     ["tasks", "modules"],
     ["translation"],
     ["datamodules"],
@@ -17,7 +17,7 @@ LAYERS = [
     ["cli", "__main__", "__init__"],
 ]
 """Bottom to top. A part imports lower layers only, and its own layer's parts where SAME_LAYER_ALLOWED says."""
-SAME_LAYER_ALLOWED = {("utils", "errors"), ("languages", "errors"), ("__main__", "cli")}
+SAME_LAYER_ALLOWED = {("utils", "errors"), ("languages", "errors"), ("config_checks", "errors"), ("__main__", "cli")}
 
 
 def _part(path: Path) -> str:
