@@ -194,6 +194,8 @@ NO_FILTERS = {
     "empty_line": False,
     "lost_question": False,
     "scaffolding": False,
+    "language_id": False,
+    "duplicates": False,
 }
 """Translation filter settings that keep every translation (the tiny model's are noise)."""
 

@@ -98,6 +98,13 @@ class Language:
         return "zh" if self.script in {"Hans", "Hant", "Hani"} else "char"
 
     @property
+    def sentence_separator(self) -> str:
+        """What goes between two sentences: nothing for Chinese and Japanese (:data:`HAN_SCRIPTS`:
+        the full stop 。 ends a sentence), a space otherwise. Thai, Lao, Khmer and Burmese write no
+        spaces between words but do put one between sentences (so do XQuAD's human Thai contexts)."""
+        return "" if self.script in HAN_SCRIPTS else " "
+
+    @property
     def question_mark_optional(self) -> bool:
         """Whether questions are often written without a question mark (:data:`QUESTION_PARTICLE_SCRIPTS`)."""
         return self.script in QUESTION_PARTICLE_SCRIPTS

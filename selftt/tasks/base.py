@@ -46,6 +46,11 @@ class Task(ABC):
     """The key of ``score``'s result that runs are compared by (report, TensorBoard hparams)."""
     correct_metric: ClassVar[str | None] = None
     """The per-example metric that marks a prediction ``correct`` (default: ``primary_metric``)."""
+    answer_span: ClassVar[tuple[str, str] | None] = None
+    """(answer field, context field) when the answer is a span of the context (extractive QA):
+    self-translation marks the span in the context and reads the translated answer back from it
+    (:mod:`selftt.translation.answer_projection`). The example's ``<answer field>_start`` holds
+    the span's character offset, if known."""
     instructions: dict[str, Any] | None = None
     """Per-language instruction texts (tasks that have them; built-ins merge user texts in)."""
 

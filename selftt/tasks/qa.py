@@ -53,7 +53,8 @@ class QATask(Task):
     """Extractive QA: given a context and a question, answer with a span of the context.
 
     Examples hold ``context``, ``question``, ``answer`` (the first gold answer, the training
-    target) and ``answers`` (all gold answer texts, for evaluation).
+    target), ``answers`` (all gold answer texts, for evaluation) and ``answer_start`` (the first
+    answer's character offset in the context; None if unknown).
 
     Args:
         instructions: Per language code, an instruction string or ``[instruction, context
@@ -63,12 +64,13 @@ class QATask(Task):
     """
 
     name: ClassVar[str] = "qa"
-    fields: ClassVar[tuple[str, ...]] = ("context", "question", "answer", "answers")
+    fields: ClassVar[tuple[str, ...]] = ("context", "question", "answer", "answers", "answer_start")
     translatable: ClassVar[tuple[str, ...]] = ("context", "question", "answer")
     inputs: ClassVar[tuple[str, ...]] = ("context", "question")
     outputs: ClassVar[tuple[str, ...]] = ("answer", "answers")
     gold_field: ClassVar[str] = "answers"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
+    answer_span: ClassVar[tuple[str, str] | None] = ("answer", "context")
     primary_metric: ClassVar[str] = "f1"
     correct_metric: ClassVar[str] = "exact_match"
 
@@ -104,6 +106,7 @@ class QATask(Task):
             "question": question.strip(),
             "answer": texts[0],
             "answers": texts,
+            "answer_start": _first_start(context, texts[0], starts),
         }
 
     def instruction(self, example: Example) -> str:
@@ -151,6 +154,15 @@ class QATask(Task):
             return []
         answer, context = str(translated.get("answer") or ""), str(translated.get("context") or "")
         return ["example:answer_in_context"] if answer.strip() and not answer_in_context(answer, context) else []
+
+
+def _first_start(context: str, answer: str, starts: list[Any]) -> int | None:
+    """The first answer's offset in the context: the given one when it points at the answer,
+    else the first occurrence; None when the answer is not in the context."""
+    if starts and isinstance(starts[0], int) and context[starts[0] : starts[0] + len(answer)] == answer:
+        return starts[0]
+    found = context.find(answer)
+    return found if found >= 0 else None
 
 
 def _answer_lists(record: readers.Record, where: str, line: int | None, qa_id: str) -> tuple[list[str], list[Any]]:

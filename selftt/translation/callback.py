@@ -14,10 +14,12 @@ from lightning.pytorch.utilities import rank_zero_info
 from selftt.errors import ConfigError
 from selftt.modules.generation import GenerationSettings
 from selftt.modules.loading import check_model_path, load_causal_lm, load_tokenizer, resolve_dtype
+from selftt.translation.answer_projection import check_markers
 from selftt.translation.filters import FilterSettings
 from selftt.translation.handoff import TranslationConsumer
 from selftt.translation.prompt import TranslationPrompt
 from selftt.translation.quality import load_reference_pairs, translation_quality
+from selftt.translation.segments import SEGMENTS, Segment
 from selftt.translation.shots import check_language, load_shots
 from selftt.translation.translator import (
     SelfTranslator,
@@ -66,6 +68,8 @@ class SelfTranslateCallback(Callback):
         log_samples: int = 4,
         fields: list[str] | None = None,
         translator_model: str | None = None,
+        segment: Segment = "sentence",
+        answer_markers: tuple[str, str] | None = ("[", "]"),
     ) -> None:
         """
         Args:
@@ -84,6 +88,14 @@ class SelfTranslateCallback(Callback):
                 the others keep their source text).
             translator_model: Translate with this other causal LM (id or folder) instead of the
                 model being trained: the translate-train baseline with an external MT model.
+            segment: Pieces translated one prompt each: 'sentence' (sentencex, the source
+                language's rules), 'line' or 'none' (the whole field); see selftt.translation.segments.
+            answer_markers: Extractive QA: [open, close] put around the answer in the source
+                context, read back from the translated context (null: none; the translated answer
+                is then searched for in the context, exactly and by fuzzy matching).
+
+        Raises:
+            ConfigError: a setting out of range, naming its ``translation.*`` key.
         """
         prompt.validate("translation.prompt")
         generation.validate("translation.generation")
@@ -92,6 +104,9 @@ class SelfTranslateCallback(Callback):
             raise ConfigError("translation.chunk_size", f"must be >= 1, got {chunk_size}")
         if max_new_tokens_ratio <= 0:
             raise ConfigError("translation.max_new_tokens_ratio", f"must be > 0, got {max_new_tokens_ratio}")
+        if segment not in SEGMENTS:
+            raise ConfigError("translation.segment", f"must be one of {', '.join(SEGMENTS)}, got {segment!r}")
+        check_markers(answer_markers, "translation.answer_markers")
         self.quality = list(quality or [])
         for i, ref in enumerate(self.quality):
             check_language(ref.lang, f"translation.quality[{i}].lang")
@@ -105,6 +120,8 @@ class SelfTranslateCallback(Callback):
             cache_dir=cache_dir,
             chunk_size=chunk_size,
             fields=list(fields) if fields else None,
+            segment=segment,
+            answer_markers=tuple(answer_markers) if answer_markers else None,
         )
         self.log_samples = log_samples
         self.translator_model = translator_model

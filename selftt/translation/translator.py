@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 from collections.abc import Sequence
@@ -13,13 +12,16 @@ from typing import TYPE_CHECKING, Any
 from tqdm.auto import tqdm
 
 from selftt.errors import SelfTTError
-from selftt.modules.generation import GENERATOR_VERSION, BatchedGenerator, GenerationSettings
+from selftt.modules.generation import GENERATOR_VERSION, GenerationSettings
 from selftt.tasks import Example, Task
+from selftt.translation.answer_projection import answer_offsets, count_found, project_example
 from selftt.translation.cache import TranslationCache, model_identity, source_hash
-from selftt.translation.filters import FilterSettings, count_reasons, filter_example
+from selftt.translation.filters import FilterSettings, count_reasons, duplicate_reasons, filter_example
 from selftt.translation.handoff import TranslatedSet
 from selftt.translation.output_checks import language_labels
+from selftt.translation.pieces import PieceSettings, translate_pieces
 from selftt.translation.prompt import TranslationPrompt
+from selftt.translation.segments import Segment, Span
 from selftt.translation.shots import load_shots
 from selftt.utils.distributed import Distributed
 
@@ -51,6 +53,25 @@ class TranslationSettings:
     """Examples translated between cache writes."""
     fields: Sequence[str] | None = None
     """Translate only these fields (None: all the task's translatable fields)."""
+    segment: Segment = "sentence"
+    """Pieces translated one prompt each: 'sentence', 'line' or 'none' (whole field); see
+    :mod:`selftt.translation.segments`."""
+    answer_markers: tuple[str, str] | None = ("[", "]")
+    """Extractive QA: the answer span is put between these two markers in the source context, and
+    the translated answer is read back from between them (None: no marking; the separately
+    translated answer is searched for in the translated context). See
+    :mod:`selftt.translation.projection`."""
+
+    def pieces(self, task: Task) -> PieceSettings:
+        """The settings that decide the pieces and prompts; markers only for a task with an answer span."""
+        return PieceSettings(
+            prompt=self.prompt,
+            generation=self.generation,
+            segment=self.segment,
+            max_new_tokens_ratio=self.max_new_tokens_ratio,
+            max_new_tokens_extra=self.max_new_tokens_extra,
+            answer_markers=tuple(self.answer_markers) if self.answer_markers and task.answer_span else None,
+        )
 
 
 @dataclass
@@ -119,6 +140,7 @@ class SelfTranslator:
         self.filters = settings.filters
         self.cache_dir = Path(settings.cache_dir)
         self.chunk_size = settings.chunk_size
+        self.pieces = settings.pieces(task)
 
     # ------------------------------------------------------------------ text level
     def translate_texts(
@@ -128,35 +150,20 @@ class SelfTranslator:
         return [text for text, _ in self.translate_texts_detailed(translating, texts, src_lang, tgt_lang, shots)]
 
     def translate_texts_detailed(
-        self, translating: TranslatingModel, texts: Sequence[str], src_lang: str, tgt_lang: str, shots: list[tuple[str, str]]
+        self,
+        translating: TranslatingModel,
+        texts: Sequence[str],
+        src_lang: str,
+        tgt_lang: str,
+        shots: list[tuple[str, str]],
+        spans: Sequence[Span | None] | None = None,
     ) -> list[tuple[str, list[str]]]:
-        """(translation, finish reason of each translated line) for each of ``texts``; see
-        :class:`~selftt.modules.generation.Generation` for the reasons (``length``: the line's
-        token budget ran out)."""
-        units: list[tuple[int, int, str]] = []  # (text index, line index, line)
-        split = [text.split("\n") for text in texts]
-        for t, lines in enumerate(split):
-            units += [(t, i, line.strip()) for i, line in enumerate(lines) if line.strip()]
-        unique = list(dict.fromkeys(line for _, _, line in units))  # a shared QA context: translated once
-        prompts = [self.prompt.build(line, shots, src_lang, tgt_lang) for line in unique]
-        tokenizer = translating.tokenizer
-        budgets = [
-            math.ceil(self.max_new_tokens_ratio * len(tokenizer(line, add_special_tokens=False)["input_ids"]))
-            + self.max_new_tokens_extra
-            for line in unique
-        ]
-        generator = BatchedGenerator(translating.model, tokenizer, self.generation)
-        with _adapter_disabled(translating.model):
-            # one line in, one line out: a newline ends the translation, as do the prompt's stop strings
-            stop = ["\n", *self.prompt.stop_strings(src_lang)]
-            outputs = generator.generate_detailed(prompts, stop=stop, max_new_tokens=budgets)
-        by_line = {line: out for line, out in zip(unique, outputs, strict=True)}
-        translated = [[""] * len(lines) for lines in split]
-        finish: list[list[str]] = [[] for _ in split]
-        for t, i, line in units:
-            translated[t][i] = by_line[line].text.strip()
-            finish[t].append(by_line[line].finish_reason)
-        return [("\n".join(lines), reasons) for lines, reasons in zip(translated, finish, strict=True)]
+        """(translation, finish reason of each translated piece) for each of ``texts``, pieces
+        cut by ``translation.segment``; ``spans`` are answer spans to mark (see
+        :func:`selftt.translation.pieces.translate_pieces`)."""
+        return translate_pieces(
+            translating.model, translating.tokenizer, texts, src_lang, tgt_lang, shots, self.pieces, spans
+        )
 
     # ------------------------------------------------------------------ example level
     def run(
@@ -231,9 +238,15 @@ class SelfTranslator:
                 **decoding,
                 "max_new_tokens_ratio": self.max_new_tokens_ratio,
                 "max_new_tokens_extra": self.max_new_tokens_extra,
-                "line_by_line": True,
+                **self._segmentation_key(),
             },
         }
+
+    def _segmentation_key(self) -> dict[str, Any]:
+        """Line by line without markers keeps the key of caches written before sentence splitting."""
+        if self.pieces.segment == "line" and self.pieces.answer_markers is None:
+            return {"line_by_line": True}
+        return {"segment": self.pieces.segment, "answer_markers": self.pieces.answer_markers}
 
     def _translate_chunk(
         self,
@@ -250,7 +263,8 @@ class SelfTranslator:
             return []
         fields = self.fields
         texts = [str(example.get(f) or "") for example in chunk for f in fields]
-        out = self.translate_texts_detailed(translating, texts, src_lang, tgt_lang, shots)
+        spans = [self._answer_span(example, f) for example in chunk for f in fields]
+        out = self.translate_texts_detailed(translating, texts, src_lang, tgt_lang, shots, spans)
         records = []
         for n, example in enumerate(chunk):
             part = out[n * len(fields) : (n + 1) * len(fields)]
@@ -265,13 +279,25 @@ class SelfTranslator:
             )
         return records
 
+    def _answer_span(self, example: Example, field_name: str) -> Span | None:
+        """The answer's (start, end) in ``field_name`` if it is the task's answer context, else None."""
+        if self.task.answer_span is None or self.pieces.answer_markers is None:
+            return None
+        answer_field, context_field = self.task.answer_span
+        if field_name != context_field:
+            return None
+        return answer_offsets(example, answer_field, context_field)
+
     def labels(self, src_lang: str, tgt_lang: str) -> tuple[str, ...]:
         """The language labels that must not appear in a translation (the ``scaffolding`` rule)."""
         return language_labels(src_lang, tgt_lang, tuple(self.prompt.language_names(src_lang, tgt_lang)))
 
-    @staticmethod
-    def _translated(example: Example, fields: dict[str, str], tgt_lang: str) -> Example:
-        """The source example with its translatable fields replaced (other fields kept as they are)."""
+    def _translated(
+        self, example: Example, fields: dict[str, str], tgt_lang: str, min_score: float
+    ) -> tuple[Example, dict[str, Any] | None]:
+        """The source example with its translatable fields replaced (other fields kept as they
+        are), its answer projected into its context for a task with an ``answer_span``; and how
+        that answer was found (None for other tasks)."""
         out = {
             **example,
             **fields,
@@ -279,23 +305,35 @@ class SelfTranslator:
             "source_id": example["id"],
             "lang": tgt_lang,
         }
-        if "answer" in fields and isinstance(example.get("answers"), list):
-            out["answers"] = [fields["answer"]]  # QA: only the translated answer is known in tgt
-        return out
+        found = None
+        span = self.task.answer_span
+        if span is not None and span[0] in fields:
+            out, found = project_example(out, *span, tgt_lang, self.pieces.answer_markers, min_score)
+            gold = self.task.gold_field
+            if gold != span[0] and isinstance(example.get(gold), list):
+                out[gold] = [out[span[0]]]  # only the translated answer is known in tgt
+        return out, found
 
     def _outcome(self, examples, records, hashes, src_lang, tgt_lang, cache) -> TranslationOutcome:
         """Every translation filtered (once, whether cached or new), counted and paired with its source."""
-        pairs, rows, verdicts = [], [], []
         labels = self.labels(src_lang, tgt_lang)
         # Length bounds for this pair: the user's, the tuned ones (English source), or estimated from the shots.
         filters = self.filters.for_pair(src_lang, tgt_lang, load_shots(self.shots_file, src_lang, tgt_lang))
+        translated_all, found_all = [], []
         for example in examples:
             record = records.get((example["id"], hashes[example["id"]]))
             if record is None:
                 raise SelfTTError(
                     f"translation of '{example['id']}' is missing from {cache.dir} after translating"
                 )
-            translated = self._translated(example, record["fields"], tgt_lang)
+            translated, found = self._translated(example, record["fields"], tgt_lang, filters.answer_min_score)
+            translated_all.append((record, translated))
+            found_all.append(found)
+        duplicates = (
+            duplicate_reasons(examples, [t for _, t in translated_all], self.fields) if filters.duplicates else {}
+        )
+        pairs, rows, verdicts = [], [], []
+        for n, (example, (record, translated), found) in enumerate(zip(examples, translated_all, found_all, strict=True)):
             reasons = filter_example(
                 self.task,
                 example,
@@ -305,20 +343,24 @@ class SelfTranslator:
                 self.fields,
                 finish=record.get("finish"),  # absent in caches written before finish reasons
                 labels=labels,
+                src_lang=src_lang,
             )
+            reasons += duplicates.get(n, [])
             verdicts.append(reasons)
-            rows.append(
-                {
-                    "id": example["id"],
-                    "lang": tgt_lang,
-                    "source": {f: example.get(f) for f in record["fields"]},
-                    "translation": record["fields"],
-                    "kept": not reasons,
-                    "reasons": reasons,
-                }
-            )
+            row = {
+                "id": example["id"],
+                "lang": tgt_lang,
+                "source": {f: example.get(f) for f in record["fields"]},
+                "translation": {f: translated.get(f) for f in record["fields"]},
+                "kept": not reasons,
+                "reasons": reasons,
+            }
+            if found is not None:
+                row["answer_found"] = found
+            rows.append(row)
             if not reasons:
                 pairs.append((example, translated))
+        extra = {"answer_found": count_found(found_all)} if self.task.answer_span else {}
         return TranslationOutcome(
             lang=tgt_lang,
             translated=TranslatedSet(tgt_lang, src_lang, pairs),
@@ -328,14 +370,5 @@ class SelfTranslator:
             cached=0,
             cache_dir=cache.dir,
             dropped_partial_lines=cache.dropped_partial_lines,
+            extra=extra,
         )
-
-
-@contextlib.contextmanager
-def _adapter_disabled(model: Any):
-    """Translate with the base model: a PEFT model's adapter is switched off for the block."""
-    if hasattr(model, "disable_adapter"):
-        with model.disable_adapter():
-            yield
-    else:
-        yield

@@ -74,7 +74,7 @@ def test_invalid_codes_name_the_key(bad):
 
 
 def test_length_bounds_estimated_from_shots():
-    from selftt.translation.filters import estimate_length_bounds
+    from selftt.translation.length_bounds import estimate_length_bounds
 
     shots = [
         ("The dog barks loudly.", "Mbwa anabweka kwa sauti."),

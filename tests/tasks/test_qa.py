@@ -45,8 +45,9 @@ def test_load_squad_json(tmp_path):
         "question": "What is the capital of Germany?",
         "answer": "Berlin",
         "answers": ["Berlin"],
+        "answer_start": 0,
     }
-    assert examples[1]["answer"] == "3.7 million"
+    assert examples[1]["answer"] == "3.7 million" and examples[1]["answer_start"] == 41
     assert examples[1]["answers"] == ["3.7 million", "3.7 million inhabitants"]
 
 
@@ -116,6 +117,7 @@ def test_load_hub_layout(monkeypatch):
         "question": "Capital?",
         "answer": "Berlin",
         "answers": ["Berlin"],
+        "answer_start": 0,
     }
 
 

@@ -10,17 +10,16 @@ import pytest
 from selftt.errors import ConfigError
 from selftt.tasks import MathTask, NLITask, QATask
 from selftt.translation.filters import (
-    DEFAULT_LENGTH_BOUNDS,
     RULES,
     FilterSettings,
     check_text,
     count_reasons,
-    estimate_length_bounds,
     filter_example,
     script_fraction,
     source_numbers,
     translation_numbers,
 )
+from selftt.translation.length_bounds import DEFAULT_LENGTH_BOUNDS, estimate_length_bounds
 
 LANGS = ("de", "ru", "th", "zh")
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

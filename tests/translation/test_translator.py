@@ -17,7 +17,8 @@ from selftt.utils.distributed import Distributed
 
 NO_FILTERS = FilterSettings(
     empty=False, untranslated=False, length_ratio=False, repetition=False, script=False, numbers=False,
-    truncated=False, empty_line=False, lost_question=False, scaffolding=False,
+    truncated=False, empty_line=False, lost_question=False, scaffolding=False, language_id=False,
+    duplicates=False,
 )
 
 

@@ -1,0 +1,114 @@
+"""Text-level self-translation: fields cut into pieces (sentences or lines), each piece translated
+in one few-shot prompt by the shared batched generator, the pieces joined again.
+
+An answer span to project (extractive QA) is marked inside its piece with the answer markers
+before translation (:func:`selftt.translation.projection.mark_span`); the translation keeps the
+markers, and the filtering stage reads the translated answer back from them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from selftt.modules.generation import BatchedGenerator, GenerationSettings
+from selftt.translation.projection import mark_span
+from selftt.translation.prompt import TranslationPrompt
+from selftt.translation.segments import Segment, Span, join_pieces, merge_around, segment_text
+
+
+@dataclass(frozen=True)
+class PieceSettings:
+    """What decides the pieces and their prompts (a view of :class:`TranslationSettings`)."""
+
+    prompt: TranslationPrompt
+    generation: GenerationSettings
+    segment: Segment
+    max_new_tokens_ratio: float
+    max_new_tokens_extra: int
+    answer_markers: tuple[str, str] | None
+
+
+def marked_pieces(
+    text: str, src_lang: str, segment: Segment, span: Span | None, markers: tuple[str, str] | None
+) -> list[list[str]]:
+    """The pieces of ``text`` per line, the one holding ``span`` with the markers around it.
+
+    The span is marked only when both ``span`` and ``markers`` are given, the span lies inside one
+    line, and its piece does not already hold a marker (it could not be read back unambiguously).
+    """
+    lines = segment_text(text, src_lang, segment)
+    where = merge_around(lines, *span) if span and markers else None
+    pieces = [[text[s:e] for s, e in line] for line in lines]
+    if where is not None and markers is not None and span is not None:
+        li, pi = where
+        start, end = lines[li][pi]
+        piece = text[start:end]
+        if not any(m in piece for m in markers):
+            pieces[li][pi] = mark_span(piece, span[0] - start, span[1] - start, markers)
+    return pieces
+
+
+def translate_pieces(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    src_lang: str,
+    tgt_lang: str,
+    shots: list[tuple[str, str]],
+    settings: PieceSettings,
+    spans: Sequence[Span | None] | None = None,
+) -> list[tuple[str, list[str]]]:
+    """(translation, finish reason of each translated piece) for each of ``texts``.
+
+    Args:
+        model, tokenizer: the causal LM that translates (a PEFT model's adapter is switched off).
+        texts: source fields; blank lines stay blank, line breaks are kept.
+        src_lang, tgt_lang: language codes.
+        shots: the prompt's (source, target) shot pairs.
+        settings: segmentation, prompt, decoding and token budgets.
+        spans: per text, the (start, end) of an answer span to mark, or None.
+
+    Returns:
+        Per text, the joined translation and the finish reasons of its pieces (see
+        :class:`~selftt.modules.generation.Generation`; ``length``: the piece's budget of
+        ``ratio x its tokens + extra`` new tokens ran out). Identical pieces are translated once.
+    """
+    spans = spans if spans is not None else [None] * len(texts)
+    per_text = [
+        marked_pieces(text, src_lang, settings.segment, span, settings.answer_markers)
+        for text, span in zip(texts, spans, strict=True)
+    ]
+    unique = list(dict.fromkeys(p for lines in per_text for line in lines for p in line))
+    prompts = [settings.prompt.build(piece, shots, src_lang, tgt_lang) for piece in unique]
+    budgets = [
+        math.ceil(settings.max_new_tokens_ratio * len(tokenizer(piece, add_special_tokens=False)["input_ids"]))
+        + settings.max_new_tokens_extra
+        for piece in unique
+    ]
+    # one piece in, one piece out: a line break ends it (except for whole fields), as do the prompt's stop strings
+    stop = settings.prompt.stop_strings(src_lang)
+    stop = stop if settings.segment == "none" else ["\n", *stop]
+    generator = BatchedGenerator(model, tokenizer, settings.generation)
+    with adapter_disabled(model):
+        outputs = generator.generate_detailed(prompts, stop=stop, max_new_tokens=budgets)
+    by_piece = {piece: out for piece, out in zip(unique, outputs, strict=True)}
+    results = []
+    for lines in per_text:
+        translated = [[by_piece[p].text.strip() for p in line] for line in lines]
+        finish = [by_piece[p].finish_reason for line in lines for p in line]
+        results.append((join_pieces(translated, tgt_lang), finish))
+    return results
+
+
+@contextlib.contextmanager
+def adapter_disabled(model: Any):
+    """Translate with the base model: a PEFT model's adapter is switched off for the block."""
+    if hasattr(model, "disable_adapter"):
+        with model.disable_adapter():
+            yield
+    else:
+        yield
