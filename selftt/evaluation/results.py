@@ -100,6 +100,7 @@ def build_results(
         primary_metric=task.primary_metric,
         translation_quality=dict(translation.scores) if translation is not None else {},
         component_sizes=dict(datamodule.component_sizes) if isinstance(datamodule, SelfTTDataModule) else {},
+        self_translation=translation.data_summary() if translation is not None else {},
         source_lang=source_lang(datamodule),
         settings={
             "eval_sets": [f"{name}:{m['n']}" for name, m in metrics.items()],

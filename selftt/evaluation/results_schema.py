@@ -54,6 +54,10 @@ class Results(_RequiredResults, total=False):
     translation_quality: dict[str, dict[str, float]]
     """Per language, ``bleu`` and ``chrf`` of the self-translation against references."""
     component_sizes: dict[str, int]
+    self_translation: dict[str, dict[str, Any]]
+    """Per target language, what the filters kept of the self-translations: ``kept``, ``total``,
+    ``rejected`` (examples per filter rule) and, for extractive QA, ``answer_found`` (answers
+    found per method: marker, exact, fuzzy, none). See ``SelfTranslateCallback.data_summary``."""
     source_lang: str
     """Language of the source (``src``) data: its held-out sets are not target-language results
     (absent in files written before: ``en``)."""

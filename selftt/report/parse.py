@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from selftt.evaluation.results_schema import REQUIRED_KEYS, RESULTS_FORMAT, default_primary_metric
@@ -41,6 +41,9 @@ class Run:
     source_lang: str  # held-out sets in it are not target-language results (files before it: en)
     translation_quality: dict[str, dict[str, float]]
     settings: dict
+    self_translation: dict[str, dict] = field(default_factory=dict)
+    """Per target language: ``kept``, ``total``, ``rejected`` and ``answer_found`` counts (see
+    ``results_schema.Results.self_translation``); files written before it: empty."""
 
 
 def _is_number(x) -> bool:
@@ -119,5 +122,21 @@ def parse_results(path: Path) -> tuple[Run, list[str]]:
         source_lang=source.lower() if isinstance(source := data.get("source_lang"), str) and source else "en",
         translation_quality={k: v for k, v in tq.items() if v},
         settings=settings if isinstance(settings, dict) else {},
+        self_translation=_self_translation(data.get("self_translation")),
     )
     return run, problems
+
+
+def _self_translation(raw: object) -> dict[str, dict]:
+    """The well-formed entries of ``self_translation`` (integer counts only); others dropped."""
+    out: dict[str, dict] = {}
+    for lang, entry in (raw if isinstance(raw, dict) else {}).items():
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), int) for k in ("kept", "total")):
+            continue
+        clean = {"kept": entry["kept"], "total": entry["total"]}
+        for key in ("rejected", "answer_found"):
+            counts = entry.get(key)
+            if isinstance(counts, dict):
+                clean[key] = {str(k): v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)}
+        out[str(lang).lower()] = clean
+    return out

@@ -13,6 +13,7 @@ import statistics
 from collections import defaultdict
 
 from selftt.report.collect import Cell, Collection, Column, fmt_seeds, order_langs, task_rank
+from selftt.report.self_translation import self_translation_section
 
 METHOD_NAMES = {
     "fewshot": "FewShot",
@@ -223,5 +224,5 @@ def render_markdown(coll: Collection, baseline: str = "zero-shot") -> str:
         out += ["No usable results (see Skipped files).", ""]
     for task in coll.tasks:
         out += task_section(coll, task, baseline)
-    out += missing_section(coll) + quality_section(coll) + notes_section(coll)
+    out += missing_section(coll) + quality_section(coll) + self_translation_section(coll) + notes_section(coll)
     return "\n".join(out).rstrip() + "\n"

@@ -70,6 +70,7 @@ class SelfTranslateCallback(Callback):
         translator_model: str | None = None,
         segment: Segment = "sentence",
         answer_markers: tuple[str, str] | None = ("[", "]"),
+        retries: int = 1,
     ) -> None:
         """
         Args:
@@ -93,6 +94,9 @@ class SelfTranslateCallback(Callback):
             answer_markers: Extractive QA: [open, close] put around the answer in the source
                 context, read back from the translated context (null: none; the translated answer
                 is then searched for in the context, exactly and by fuzzy matching).
+            retries: Pieces whose translation fails a piece check (echoed source, loop, cut
+                off, wrong language, lost question mark, length) are translated again this often,
+                each time with the next shots of the shots file; 0: never.
 
         Raises:
             ConfigError: a setting out of range, naming its ``translation.*`` key.
@@ -107,6 +111,8 @@ class SelfTranslateCallback(Callback):
         if segment not in SEGMENTS:
             raise ConfigError("translation.segment", f"must be one of {', '.join(SEGMENTS)}, got {segment!r}")
         check_markers(answer_markers, "translation.answer_markers")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ConfigError("translation.retries", f"must be an integer >= 0, got {retries!r}")
         self.quality = list(quality or [])
         for i, ref in enumerate(self.quality):
             check_language(ref.lang, f"translation.quality[{i}].lang")
@@ -122,6 +128,7 @@ class SelfTranslateCallback(Callback):
             fields=list(fields) if fields else None,
             segment=segment,
             answer_markers=tuple(answer_markers) if answer_markers else None,
+            retries=retries,
         )
         self.log_samples = log_samples
         self.translator_model = translator_model
@@ -182,14 +189,34 @@ class SelfTranslateCallback(Callback):
         return TranslatingModel(model, tokenizer, self.translator_model, "none")
 
     # ------------------------------------------------------------------ reporting
+    def data_summary(self) -> dict[str, dict]:
+        """Per target language translated in this run: ``kept``, ``total``, ``rejected`` (examples
+        per filter rule, rules that rejected none left out) and ``answer_found`` (QA: answers found
+        per method) — the ``self_translation`` entry of results.json."""
+        summary = {}
+        for lang, outcome in self.outcomes.items():
+            counts = outcome.counts
+            entry = {
+                "kept": counts["kept"],
+                "total": counts["total"],
+                "rejected": {rule: n for rule, n in counts.items() if rule not in ("kept", "total") and n},
+            }
+            if "answer_found" in outcome.extra:
+                entry["answer_found"] = dict(outcome.extra["answer_found"])
+            summary[lang] = entry
+        return summary
+
+
     @staticmethod
     def _write_dataset(outcome: TranslationOutcome) -> None:
         write_jsonl_atomic(outcome.cache_dir / "dataset.jsonl", outcome.records)
-        write_json_atomic(outcome.cache_dir / "stats.json", outcome.counts)
+        write_json_atomic(outcome.cache_dir / "stats.json", {**outcome.counts, **outcome.extra})
+        found = outcome.extra.get("answer_found")
+        answers = f"; answers found by {_rejections(found)}" if found else ""
         rank_zero_info(
             f"selftt: {outcome.lang}: kept {outcome.counts['kept']} of {outcome.counts['total']} translations "
             f"({outcome.translated_now} translated now, {outcome.cached} from the cache); "
-            f"filtered: {_rejections(outcome.counts) or 'none'}; data set: {outcome.cache_dir / 'dataset.jsonl'}"
+            f"filtered: {_rejections(outcome.counts) or 'none'}{answers}; data set: {outcome.cache_dir / 'dataset.jsonl'}"
         )
 
     def _log_outcome(self, trainer: Trainer, outcome: TranslationOutcome) -> None:
@@ -202,6 +229,10 @@ class SelfTranslateCallback(Callback):
             f"translation/{lang}/filtered/{rule}": n
             for rule, n in outcome.counts.items()
             if rule not in ("kept", "total")
+        }
+        metrics |= {
+            f"translation/{lang}/answer_found/{method}": n
+            for method, n in outcome.extra.get("answer_found", {}).items()
         }
         self._log_metrics(trainer, metrics)
         samples = outcome.records[: self.log_samples]

@@ -72,11 +72,17 @@ class FilterSettings:
     """QA: least rapidfuzz score (0-100) for finding a translated answer in the translated context by
     fuzzy matching, when the answer markers were lost and it is not there exactly."""
 
+    @staticmethod
+    def switches() -> tuple[str, ...]:
+        """The names of the on/off rule settings."""
+        return (
+            "empty", "truncated", "empty_line", "lost_question", "scaffolding", "untranslated", "length_ratio",
+            "repetition", "script", "numbers", "language_id", "duplicates", "round_trip",
+        )
+
     def validate(self, key: str = "translation.filters") -> None:
         """Raise a ConfigError naming ``key.<field>`` for any out-of-range setting."""
-        switches = ("empty", "truncated", "empty_line", "lost_question", "scaffolding", "untranslated")
-        switches += ("length_ratio", "repetition", "script", "numbers", "language_id", "duplicates", "round_trip")
-        for name in switches:
+        for name in self.switches():
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{key}.{name}", f"must be true or false, got {getattr(self, name)!r}")
         for name in ("max_repeated_ngram_fraction", "min_script_fraction"):

@@ -9,15 +9,22 @@ markers, and the filtering stage reads the translated answer back from them.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
-from selftt.translation.projection import mark_span
+from selftt.translation.filters import FilterSettings, check_text
+from selftt.translation.projection import mark_span, read_marked
 from selftt.translation.prompt import TranslationPrompt
 from selftt.translation.segments import Segment, Span, join_pieces, merge_around, segment_text
+
+log = logging.getLogger(__name__)
+
+PIECE_CHECK_VERSION = 1
+"""Part of the cache key when pieces are retried: raise it when :class:`PieceCheck` changes."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,9 @@ class PieceSettings:
     max_new_tokens_ratio: float
     max_new_tokens_extra: int
     answer_markers: tuple[str, str] | None
+    retries: int = 1
+    """Pieces whose translation fails a piece check are translated again this often, each time with
+    the next ``n_shots`` shot pairs of the shots file (rotating), greedy as before."""
 
 
 def marked_pieces(
@@ -95,6 +105,30 @@ def translate_pieces(
     generator = BatchedGenerator(model, tokenizer, settings.generation)
     with adapter_disabled(model):
         outputs = generator.generate_detailed(prompts, stop=stop, max_new_tokens=budgets)
+        check = PieceCheck(src_lang, tgt_lang, shots, settings.answer_markers)
+        failing = [i for i, out in enumerate(outputs) if check.fails(unique[i], out.text, out.finish_reason)]
+        tried = len(failing)
+        for attempt in range(1, settings.retries + 1 if settings.prompt.n_shots else 1):
+            if not failing:
+                break
+            other = _rotated(shots, attempt * settings.prompt.n_shots)
+            again = generator.generate_detailed(
+                [settings.prompt.build(unique[i], other, src_lang, tgt_lang) for i in failing],
+                stop=stop,
+                max_new_tokens=[budgets[i] for i in failing],
+            )
+            still = []
+            for i, out in zip(failing, again, strict=True):
+                if check.fails(unique[i], out.text, out.finish_reason):
+                    still.append(i)
+                else:
+                    outputs[i] = out
+            failing = still
+    if tried:
+        log.info(
+            "selftt: %s->%s: %d of %d pieces failed a piece check; %d repaired by %d retries with other shots",
+            src_lang, tgt_lang, tried, len(unique), tried - len(failing), settings.retries,
+        )
     by_piece = {piece: out for piece, out in zip(unique, outputs, strict=True)}
     results = []
     for lines in per_text:
@@ -102,6 +136,35 @@ def translate_pieces(
         finish = [by_piece[p].finish_reason for line in lines for p in line]
         results.append((join_pieces(translated, tgt_lang), finish))
     return results
+
+
+class PieceCheck:
+    """Whether one translated piece is broken, by the default filter rules that judge a piece on
+    its own (empty, truncated, lost question, untranslated, length ratio, repetition, script,
+    language identification; the length bounds for the pair as the filters use them), and a
+    marked piece whose translation lost its answer markers. Fixed,
+    not the run's ``translation.filters``, so that the cache key does not depend on them."""
+
+    def __init__(
+        self, src_lang: str, tgt_lang: str, shots: list[tuple[str, str]], markers: tuple[str, str] | None = None
+    ) -> None:
+        self.src_lang, self.tgt_lang, self.markers = src_lang, tgt_lang, markers
+        self.settings = FilterSettings(duplicates=False, round_trip=False, numbers=False).for_pair(
+            src_lang, tgt_lang, shots
+        )
+
+    def fails(self, piece: str, translation: str, finish: str) -> bool:
+        """Whether the translation of ``piece`` fails a rule, or lost the answer markers ``piece`` holds."""
+        if self.markers and self.markers[0] in piece and read_marked(translation, self.markers)[1] is None:
+            return True
+        return bool(
+            check_text(piece, translation.strip(), self.tgt_lang, self.settings, finish=[finish], src_lang=self.src_lang)
+        )
+
+
+def _rotated(shots: list[tuple[str, str]], by: int) -> list[tuple[str, str]]:
+    by %= max(len(shots), 1)
+    return shots[by:] + shots[:by]
 
 
 @contextlib.contextmanager

@@ -5,23 +5,23 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
 from selftt.errors import SelfTTError
-from selftt.modules.generation import GENERATOR_VERSION, GenerationSettings
+from selftt.modules.generation import GENERATOR_VERSION
 from selftt.tasks import Example, Task
 from selftt.translation.answer_projection import answer_offsets, count_found, project_example
 from selftt.translation.cache import TranslationCache, model_identity, source_hash
 from selftt.translation.filters import FilterSettings, count_reasons, duplicate_reasons, filter_example
 from selftt.translation.handoff import TranslatedSet
 from selftt.translation.output_checks import language_labels
-from selftt.translation.pieces import PieceSettings, translate_pieces
-from selftt.translation.prompt import TranslationPrompt
-from selftt.translation.segments import Segment, Span
+from selftt.translation.pieces import PIECE_CHECK_VERSION, translate_pieces
+from selftt.translation.segments import Span
+from selftt.translation.settings import TranslationSettings
 from selftt.translation.shots import load_shots
 from selftt.utils.distributed import Distributed
 
@@ -29,49 +29,6 @@ if TYPE_CHECKING:
     from selftt.modules.causal_lm import SelfTTModule
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TranslationSettings:
-    """How the translation stage translates, filters and caches (the ``translation.*`` config keys)."""
-
-    prompt: TranslationPrompt = field(default_factory=TranslationPrompt)
-    """The few-shot prompt: number of shots, template, separator, stop strings."""
-    shots_file: str | None = None
-    """JSON of parallel example pairs per language; None: the pairs shipped with selftt."""
-    generation: GenerationSettings = field(default_factory=lambda: GenerationSettings(max_new_tokens=512))
-    """Decoding and batching of translation."""
-    max_new_tokens_ratio: float = 3.0
-    """New-token budget per line = ratio x source tokens + ``max_new_tokens_extra``."""
-    max_new_tokens_extra: int = 16
-    """See ``max_new_tokens_ratio``."""
-    filters: FilterSettings = field(default_factory=FilterSettings)
-    """Which quality filters run, and their thresholds."""
-    cache_dir: str | Path = "cache/translations"
-    """Folder of the translation cache."""
-    chunk_size: int = 64
-    """Examples translated between cache writes."""
-    fields: Sequence[str] | None = None
-    """Translate only these fields (None: all the task's translatable fields)."""
-    segment: Segment = "sentence"
-    """Pieces translated one prompt each: 'sentence', 'line' or 'none' (whole field); see
-    :mod:`selftt.translation.segments`."""
-    answer_markers: tuple[str, str] | None = ("[", "]")
-    """Extractive QA: the answer span is put between these two markers in the source context, and
-    the translated answer is read back from between them (None: no marking; the separately
-    translated answer is searched for in the translated context). See
-    :mod:`selftt.translation.projection`."""
-
-    def pieces(self, task: Task) -> PieceSettings:
-        """The settings that decide the pieces and prompts; markers only for a task with an answer span."""
-        return PieceSettings(
-            prompt=self.prompt,
-            generation=self.generation,
-            segment=self.segment,
-            max_new_tokens_ratio=self.max_new_tokens_ratio,
-            max_new_tokens_extra=self.max_new_tokens_extra,
-            answer_markers=tuple(self.answer_markers) if self.answer_markers and task.answer_span else None,
-        )
 
 
 @dataclass
@@ -141,6 +98,8 @@ class SelfTranslator:
         self.cache_dir = Path(settings.cache_dir)
         self.chunk_size = settings.chunk_size
         self.pieces = settings.pieces(task)
+        self.project_answers = task.answer_span is not None
+        """Read each translated answer back from its translated context (off for round trips)."""
 
     # ------------------------------------------------------------------ text level
     def translate_texts(
@@ -173,9 +132,12 @@ class SelfTranslator:
         src_lang: str,
         tgt_lang: str,
         dist: Distributed,
+        shots: list[tuple[str, str]] | None = None,
     ) -> TranslationOutcome:
-        """Translate what the cache lacks (sharded over ranks, written by rank 0), then filter all."""
-        shots = load_shots(self.shots_file, src_lang, tgt_lang)
+        """Translate what the cache lacks (sharded over ranks, written by rank 0), then filter all
+        (with the ``round_trip`` rule: after translating the kept candidates back, see
+        :meth:`round_trip`). ``shots``: the prompt's pairs (default: from ``translation.shots_file``)."""
+        shots = shots if shots is not None else load_shots(self.shots_file, src_lang, tgt_lang)
         cache = TranslationCache(self.cache_dir, self.key_inputs(translating, shots, src_lang, tgt_lang))
         if dist.is_main:
             cache.open()
@@ -216,7 +178,10 @@ class SelfTranslator:
                 writer.close()
         dist.barrier()
         final = dist.broadcast(cache.load() if dist.is_main else None)
-        outcome = self._outcome(examples, final, hashes, src_lang, tgt_lang, cache)
+        back = None
+        if self.filters.round_trip:
+            back = self.round_trip(translating, examples, final, hashes, src_lang, tgt_lang, shots, dist)
+        outcome = self._outcome(examples, final, hashes, src_lang, tgt_lang, cache, shots, back)
         outcome.translated_now = len(missing)
         outcome.cached = len(examples) - len(missing)
         return outcome
@@ -244,9 +209,10 @@ class SelfTranslator:
 
     def _segmentation_key(self) -> dict[str, Any]:
         """Line by line without markers keeps the key of caches written before sentence splitting."""
-        if self.pieces.segment == "line" and self.pieces.answer_markers is None:
+        if self.pieces.segment == "line" and self.pieces.answer_markers is None and not self.pieces.retries:
             return {"line_by_line": True}
-        return {"segment": self.pieces.segment, "answer_markers": self.pieces.answer_markers}
+        key = {"segment": self.pieces.segment, "answer_markers": self.pieces.answer_markers}
+        return key | ({"retries": self.pieces.retries, "piece_check": PIECE_CHECK_VERSION} if self.pieces.retries else {})
 
     def _translate_chunk(
         self,
@@ -307,18 +273,45 @@ class SelfTranslator:
         }
         found = None
         span = self.task.answer_span
-        if span is not None and span[0] in fields:
+        if span is not None and self.project_answers and span[0] in fields:
             out, found = project_example(out, *span, tgt_lang, self.pieces.answer_markers, min_score)
             gold = self.task.gold_field
             if gold != span[0] and isinstance(example.get(gold), list):
                 out[gold] = [out[span[0]]]  # only the translated answer is known in tgt
         return out, found
 
-    def _outcome(self, examples, records, hashes, src_lang, tgt_lang, cache) -> TranslationOutcome:
-        """Every translation filtered (once, whether cached or new), counted and paired with its source."""
+    def round_trip(
+        self,
+        translating: TranslatingModel,
+        examples: Sequence[Example],
+        records: dict,
+        hashes: dict[str, str],
+        src_lang: str,
+        tgt_lang: str,
+        shots: list[tuple[str, str]],
+        dist: Distributed,
+    ) -> dict[str, dict[str, str]]:
+        """Per translated example id (``<id>@<tgt>``), its fields translated back into the source
+        language by the same model, with the forward shots reversed. Cached like any translation
+        (keyed by the translated text), no filters, no answer markers."""
+        translated = []
+        for example in examples:
+            record = records[(example["id"], hashes[example["id"]])]
+            translated.append(self._translated(example, record["fields"], tgt_lang, self.filters.answer_min_score)[0])
+        off = FilterSettings(**{name: False for name in FilterSettings.switches()})
+        backward = SelfTranslator(self.task, replace(self.settings, filters=off, answer_markers=None))
+        backward.fields, backward.project_answers = self.fields, False
+        outcome = backward.run(translating, translated, tgt_lang, src_lang, dist, [(b, a) for a, b in shots])
+        return {row["id"]: row["translation"] for row in outcome.records}
+
+    def _outcome(
+        self, examples, records, hashes, src_lang, tgt_lang, cache, shots, back=None
+    ) -> TranslationOutcome:
+        """Every translation filtered (once, whether cached or new), counted and paired with its
+        source; ``back``: the round-trip translations by translated id, if made."""
         labels = self.labels(src_lang, tgt_lang)
         # Length bounds for this pair: the user's, the tuned ones (English source), or estimated from the shots.
-        filters = self.filters.for_pair(src_lang, tgt_lang, load_shots(self.shots_file, src_lang, tgt_lang))
+        filters = self.filters.for_pair(src_lang, tgt_lang, shots)
         translated_all, found_all = [], []
         for example in examples:
             record = records.get((example["id"], hashes[example["id"]]))
@@ -344,6 +337,7 @@ class SelfTranslator:
                 finish=record.get("finish"),  # absent in caches written before finish reasons
                 labels=labels,
                 src_lang=src_lang,
+                back=(back or {}).get(translated["id"]),
             )
             reasons += duplicates.get(n, [])
             verdicts.append(reasons)
@@ -360,7 +354,7 @@ class SelfTranslator:
             rows.append(row)
             if not reasons:
                 pairs.append((example, translated))
-        extra = {"answer_found": count_found(found_all)} if self.task.answer_span else {}
+        extra = {"answer_found": count_found(found_all)} if self.project_answers else {}
         return TranslationOutcome(
             lang=tgt_lang,
             translated=TranslatedSet(tgt_lang, src_lang, pairs),

@@ -1,0 +1,218 @@
+"""How much self-translated data the filters keep, and how good it is, against human translations.
+
+    python benchmarks/self_translation_yield.py                      # XQuAD paragraphs 0-19 + 100 GSM8K, de ru th zh
+    python benchmarks/self_translation_yield.py --first-paragraph 32 --paragraphs 20   # paragraphs not tuned on
+
+Gemma 3 270M translates the English XQuAD paragraphs the README's experiment trains on (its first
+20 paragraphs, 135 questions) into each language, once with selftt as it was before sentence
+splitting (``before``: each context whole in one prompt, no answer markers, the answer must be
+in the context exactly, no language identification or duplicate rules) and once with today's
+defaults (``sentence``: sentences, answers marked with [ ] and projected, language id,
+duplicates). Optionally (``--round-trip``) today's defaults plus the round-trip rule. XQuAD is
+parallel across languages by question id, so every translated example has a human reference:
+chrF (sacrebleu, 0-100) of the kept contexts, questions and answers against it, and exact match
+/ F1 of each kept answer span against the human answers (selftt's MLQA-style QA metrics). The
+same for 100 GSM8K training examples (no human translation: kept share per rule only).
+
+Translations are cached in ``--cache-dir`` like any selftt run, so a re-run after an interruption
+only translates what is missing. Writes ``benchmarks/results/self_translation_yield.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402  (sets threads before torch)
+
+NAME = "self_translation_yield"
+SHARED = _common.REPO.parent / "shared" / "data"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="pypi://gemma3-270m", help="pypi:// name, HF id or local folder")
+    p.add_argument("--langs", nargs="+", default=["de", "ru", "th", "zh"])
+    p.add_argument("--first-paragraph", type=int, default=0, help="first XQuAD paragraph (article order)")
+    p.add_argument("--paragraphs", type=int, default=20, help="how many XQuAD paragraphs")
+    p.add_argument("--math", type=int, default=100, help="GSM8K training examples (0: none)")
+    p.add_argument("--math-langs", nargs="+", default=None, help="languages for math (default: --langs)")
+    p.add_argument("--configs", nargs="+", default=["before", "sentence"], help="before, sentence, round_trip")
+    p.add_argument("--cache-dir", type=Path, default=_common.REPO / "cache" / "yield")
+    p.add_argument("--threads", type=int, default=_common.DEFAULT_THREADS, help="OMP_NUM_THREADS")
+    p.add_argument("--out", type=Path, default=_common.DEFAULT_OUT, help="folder for the JSON + Markdown")
+    p.add_argument("--name", default=NAME, help="file name of the results (without suffix)")
+    return p.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------- data
+def xquad_examples(lang: str, first: int, count: int) -> list[dict]:
+    """XQuAD examples of paragraphs [first, first + count) in ``lang`` (selftt's QA reader)."""
+    from selftt.tasks import get_task
+
+    data = json.loads((SHARED / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8-sig"))
+    paragraphs = [(a["title"], p) for a in data["data"] for p in a["paragraphs"]][first : first + count]
+    out = _common.REPO / "cache" / "yield-data" / f"xquad_{first}_{count}_{lang}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    articles = [{"title": title, "paragraphs": [p]} for title, p in paragraphs]
+    out.write_text(json.dumps({"version": "1.1", "data": articles}, ensure_ascii=False), encoding="utf-8")
+    return get_task("qa").load(str(out), lang)
+
+
+def gsm8k_examples(n: int) -> list[dict]:
+    from selftt.tasks import get_task
+
+    return get_task("math").load(str(SHARED / "gsm8k" / "train.jsonl"), "en")[:n]
+
+
+# ---------------------------------------------------------------------------- settings
+def settings(config: str, cache_dir: Path):
+    """Translation settings of the experiment (4 shots, ratio 2.5) for one configuration."""
+    from selftt.modules.generation import GenerationSettings
+    from selftt.translation.filters import FilterSettings
+    from selftt.translation.prompt import TranslationPrompt
+    from selftt.translation.translator import TranslationSettings
+
+    base = dict(
+        prompt=TranslationPrompt(n_shots=4),
+        generation=GenerationSettings(max_new_tokens=320, max_batch_tokens=8192),
+        max_new_tokens_ratio=2.5,
+        chunk_size=64,
+        cache_dir=cache_dir,
+    )
+    if config == "before":
+        filters = FilterSettings(language_id=False, duplicates=False, answer_min_score=100.0)
+        return TranslationSettings(**base, filters=filters, segment="line", answer_markers=None, retries=0)
+    if config == "sentence":
+        return TranslationSettings(**base, filters=FilterSettings())
+    if config == "round_trip":
+        return TranslationSettings(**base, filters=FilterSettings(round_trip=True))
+    raise SystemExit(f"unknown configuration {config!r}: before, sentence, round_trip")
+
+
+# ---------------------------------------------------------------------------- scoring
+def chrf(hypotheses: list[str], references: list[str]) -> float | None:
+    from sacrebleu.metrics import CHRF
+
+    return round(CHRF().corpus_score(hypotheses, [references]).score, 1) if hypotheses else None
+
+
+def qa_quality(outcome, human: dict[str, dict], lang: str) -> dict:
+    """chrF of kept (and of all) contexts, questions and answers against the human translation,
+    and EM/F1 of the kept answer spans against the human answers."""
+    from selftt.tasks import get_task
+
+    task = get_task("qa")
+    kept = [(s, t) for s, t in outcome.pairs if s["id"] in human]
+    result: dict = {"kept_with_reference": len(kept)}
+    for name in ("context", "question", "answer"):
+        ref = "answers" if name == "answer" else name
+        refs = [human[s["id"]][ref][0] if name == "answer" else human[s["id"]][ref] for s, _ in kept]
+        result[f"chrf_{name}"] = chrf([t[name] for _, t in kept], refs)
+    all_rows = [r for r in outcome.records if r["id"] in human]
+    for name in ("context", "question"):
+        result[f"chrf_{name}_all"] = chrf(
+            [r["translation"][name] for r in all_rows], [human[r["id"]][name] for r in all_rows]
+        )
+    if kept:
+        spans = task.score([t["answer"] for _, t in kept], [human[s["id"]]["answers"] for s, _ in kept], lang)
+        result["answer_em"], result["answer_f1"] = round(spans["exact_match"], 1), round(spans["f1"], 1)
+    return result
+
+
+# ---------------------------------------------------------------------------- run
+def run_one(translating, task_name, examples, lang, config, args) -> tuple:
+    from selftt.tasks import get_task
+    from selftt.translation.translator import SelfTranslator
+    from selftt.utils.distributed import Distributed
+
+    translator = SelfTranslator(get_task(task_name), settings(config, args.cache_dir))
+    start = time.perf_counter()
+    outcome = translator.run(translating, examples, "en", lang, Distributed())
+    seconds = round(time.perf_counter() - start, 1)
+    counts = outcome.counts
+    row = {
+        "task": task_name,
+        "lang": lang,
+        "config": config,
+        "total": counts["total"],
+        "kept": counts["kept"],
+        "kept_share": round(100.0 * counts["kept"] / max(counts["total"], 1), 1),
+        "rejected_by": {k: v for k, v in counts.items() if k not in ("kept", "total")},
+        "answer_found": outcome.extra.get("answer_found"),
+        "seconds": seconds,
+        "translated_now": outcome.translated_now,
+    }
+    return row, outcome
+
+
+def markdown(result: dict) -> list[str]:
+    lines = [f"# Self-translation yield ({result['data']})", ""]
+    lines += _common.environment_markdown(result["environment"]) + [""]
+    header = ["task", "lang", "config", "kept", "kept %", "chrF ctx", "chrF q", "chrF ans", "ans EM", "ans F1"]
+    header += ["answer found (marker/exact/fuzzy/none)", "rejected by (examples per rule)"]
+    rows = []
+    for r in result["rows"]:
+        q = r.get("quality", {})
+        found = r.get("answer_found")
+        rows.append(
+            [r["task"], r["lang"], r["config"], f"{r['kept']}/{r['total']}", r["kept_share"]]
+            + [q.get(k, "") for k in ("chrf_context", "chrf_question", "chrf_answer", "answer_em", "answer_f1")]
+            + ["/".join(str(found[m]) for m in ("marker", "exact", "fuzzy", "none")) if found else ""]
+            + [", ".join(f"{k} {v}" for k, v in r["rejected_by"].items() if v) or "none"]
+        )
+    lines += _common.table(header, rows)
+    lines += ["", "chrF of all translations (kept or not) against the human ones: " + "; ".join(
+        f"{r['lang']} {r['config']} ctx {r['quality'].get('chrf_context_all')} q {r['quality'].get('chrf_question_all')}"
+        for r in result["rows"] if r.get("quality")
+    )]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _common.set_threads(args.threads)
+    import torch
+
+    from selftt.modules.loading import load_causal_lm, load_tokenizer
+    from selftt.modules.packaged_models import resolve_model_path
+    from selftt.translation.translator import TranslatingModel
+
+    path = str(resolve_model_path(args.model))
+    translating = TranslatingModel(
+        load_causal_lm(args.model, "none", torch.device("cpu"), torch.float32), load_tokenizer(args.model), path, "none"
+    )
+    rows = []
+    source = xquad_examples("en", args.first_paragraph, args.paragraphs)
+    for lang in args.langs:
+        human = {e["id"]: e for e in xquad_examples(lang, args.first_paragraph, args.paragraphs)}
+        for config in args.configs:
+            row, outcome = run_one(translating, "qa", source, lang, config, args)
+            row["quality"] = qa_quality(outcome, human, lang)
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    if args.math:
+        examples = gsm8k_examples(args.math)
+        for lang in args.math_langs or args.langs:
+            for config in args.configs:
+                row, _ = run_one(translating, "math", examples, lang, config, args)
+                rows.append(row)
+                print(json.dumps(row, ensure_ascii=False), flush=True)
+    result = {
+        "data": f"XQuAD en paragraphs {args.first_paragraph}-{args.first_paragraph + args.paragraphs - 1}"
+        f" ({len(source)} questions), GSM8K train first {args.math}",
+        "model": args.model,
+        "environment": _common.environment(args.threads),
+        "rows": rows,
+    }
+    json_path, md_path = _common.save(args.out, args.name, result, markdown(result))
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
