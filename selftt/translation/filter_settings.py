@@ -96,7 +96,12 @@ class FilterSettings:
         value = self.min_language_confidence
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise ConfigError(f"{key}.min_language_confidence", f"must be a number in [0, 1], got {value!r}")
-        for i, lang in enumerate(self.language_id_candidates or []):
+        candidates = self.language_id_candidates
+        if candidates is not None and (
+            not isinstance(candidates, (list, tuple)) or not all(isinstance(c, str) for c in candidates)
+        ):
+            raise ConfigError(f"{key}.language_id_candidates", f"must be a list of language codes, got {candidates!r}")
+        for i, lang in enumerate(candidates or []):
             get_language(lang, f"{key}.language_id_candidates[{i}]")
         if self.qa_answer not in ("filter", "keep"):
             raise ConfigError(f"{key}.qa_answer", f"must be 'filter' or 'keep', got {self.qa_answer!r}")

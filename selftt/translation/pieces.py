@@ -93,6 +93,8 @@ def translate_pieces(
         for text, span in zip(texts, spans, strict=True)
     ]
     unique = list(dict.fromkeys(p for lines in per_text for line in lines for p in line))
+    originals = {p for text in texts for p in _plain_pieces(text, src_lang, settings.segment)}
+    marked = {i for i, piece in enumerate(unique) if piece not in originals}  # pieces given markers
     prompts = [settings.prompt.build(piece, shots, src_lang, tgt_lang) for piece in unique]
     budgets = [
         math.ceil(settings.max_new_tokens_ratio * len(tokenizer(piece, add_special_tokens=False)["input_ids"]))
@@ -106,12 +108,14 @@ def translate_pieces(
     with adapter_disabled(model):
         outputs = generator.generate_detailed(prompts, stop=stop, max_new_tokens=budgets)
         check = PieceCheck(src_lang, tgt_lang, shots, settings.answer_markers)
-        failing = [i for i, out in enumerate(outputs) if check.fails(unique[i], out.text, out.finish_reason)]
+        failing = [
+            i for i, out in enumerate(outputs) if check.fails(unique[i], out.text, out.finish_reason, i in marked)
+        ]
         tried = len(failing)
         for attempt in range(1, settings.retries + 1 if settings.prompt.n_shots else 1):
             if not failing:
                 break
-            other = _rotated(shots, attempt * settings.prompt.n_shots)
+            other = _rotated(shots, attempt, settings.prompt.n_shots)
             again = generator.generate_detailed(
                 [settings.prompt.build(unique[i], other, src_lang, tgt_lang) for i in failing],
                 stop=stop,
@@ -119,7 +123,7 @@ def translate_pieces(
             )
             still = []
             for i, out in zip(failing, again, strict=True):
-                if check.fails(unique[i], out.text, out.finish_reason):
+                if check.fails(unique[i], out.text, out.finish_reason, i in marked):
                     still.append(i)
                 else:
                     outputs[i] = out
@@ -153,17 +157,24 @@ class PieceCheck:
             src_lang, tgt_lang, shots
         )
 
-    def fails(self, piece: str, translation: str, finish: str) -> bool:
-        """Whether the translation of ``piece`` fails a rule, or lost the answer markers ``piece`` holds."""
-        if self.markers and self.markers[0] in piece and read_marked(translation, self.markers)[1] is None:
+    def fails(self, piece: str, translation: str, finish: str, marked: bool = False) -> bool:
+        """Whether the translation of ``piece`` fails a rule or, for a piece given answer markers
+        (``marked``), lost them."""
+        if marked and self.markers and read_marked(translation, self.markers)[1] is None:
             return True
         return bool(
             check_text(piece, translation.strip(), self.tgt_lang, self.settings, finish=[finish], src_lang=self.src_lang)
         )
 
 
-def _rotated(shots: list[tuple[str, str]], by: int) -> list[tuple[str, str]]:
-    by %= max(len(shots), 1)
+def _plain_pieces(text: str, src_lang: str, segment: Segment) -> list[str]:
+    return [text[s:e] for line in segment_text(text, src_lang, segment) for s, e in line]
+
+
+def _rotated(shots: list[tuple[str, str]], attempt: int, n_shots: int) -> list[tuple[str, str]]:
+    """The shots for retry ``attempt``: rotated by ``attempt * n_shots`` (the next, unused shots),
+    or by ``attempt`` when that comes round to the same order (a file of exactly ``n_shots`` pairs)."""
+    by = (attempt * n_shots) % max(len(shots), 1) or attempt % max(len(shots), 1)
     return shots[by:] + shots[:by]
 
 

@@ -46,13 +46,14 @@ def segment_text(text: str, lang: str, segment: Segment) -> Lines:
 
     Returns:
         For ``sentence`` and ``line``, one list per line of ``text`` (``text.split("\\n")``), empty
-        for a blank line; for ``none``, one list with the whole stripped text (none if it is blank).
+        for a blank line; for ``none``, one list per run of non-blank lines (holding that run as
+        one piece, line breaks inside) and an empty one per blank line.
 
     Raises:
         ValueError: an unknown ``segment``.
     """
     if segment == "none":
-        return [[_stripped(text, 0, len(text))]] if text.strip() else [[]]
+        return _blocks(text)
     if segment not in ("sentence", "line"):
         raise ValueError(f"segment must be one of {SEGMENTS}, got {segment!r}")
     lines: Lines = []
@@ -65,6 +66,27 @@ def segment_text(text: str, lang: str, segment: Segment) -> Lines:
         else:
             lines.append(_sentences(text, offset, line, lang))
         offset += len(line) + 1
+    return lines
+
+
+def _blocks(text: str) -> Lines:
+    """For ``none``: each run of non-blank lines is one piece (a prompt cannot hold a blank line,
+    the separator of its shot pairs), listed at its first line; each blank line is an empty entry,
+    so that joining with line breaks restores them."""
+    lines: Lines = []
+    offset, block_start, block_end = 0, None, 0
+    for line in text.split("\n"):
+        if line.strip():
+            block_start = offset if block_start is None else block_start
+            block_end = offset + len(line)
+        else:
+            if block_start is not None:
+                lines.append([_stripped(text, block_start, block_end)])
+                block_start = None
+            lines.append([])
+        offset += len(line) + 1
+    if block_start is not None:
+        lines.append([_stripped(text, block_start, block_end)])
     return lines
 
 

@@ -414,6 +414,21 @@ CASES = [
     bad("jsonl-nested-too-deeply", lambda c: jsonl(c, GOOD, '{"question": ' + "[" * 100_000 + "]" * 100_000 + "}"),
         "{tmp}/bad.jsonl:2: JSON nested too deeply"),
     # ---- end of issue 13, data side
+    # ---- issue 12: sentence-level translation, answer markers, retries, new filter thresholds
+    bad("config-segment-unknown", lambda c: c.stt(segment="paragraph"),
+        "config key 'translation.segment': ", "paragraph", found="parse"),
+    bad("config-answer-markers-one-string", lambda c: c.stt(answer_markers=["[", "[["]),
+        "config key 'translation.answer_markers': must be [open, close]", found="parse"),
+    bad("config-retries-negative", lambda c: c.stt(retries=-1),
+        "config key 'translation.retries': must be an integer >= 0, got -1", found="parse"),
+    bad("config-round-trip-chrf-over-100", lambda c: c.stt(filters={**c.no_filters, "round_trip_min_chrf": 150}),
+        "config key 'translation.filters.round_trip_min_chrf': must be a number from 0 to 100, got 150", found="parse"),
+    bad("config-language-confidence-over-1", lambda c: c.stt(filters={**c.no_filters, "min_language_confidence": 2}),
+        "config key 'translation.filters.min_language_confidence': must be a number in [0, 1], got 2", found="parse"),
+    bad("config-language-id-candidate-not-a-code",
+        lambda c: c.stt(filters={**c.no_filters, "language_id_candidates": ["ukrainian"]}),
+        "config key 'translation.filters.language_id_candidates[0]': 'ukrainian' is not a language code",
+        found="parse"),
 ]
 # fmt: on
 

@@ -333,7 +333,8 @@ def test_adapter_switched_off(fake):
     ],
 )
 def test_piece_check(piece, translation, finish, fails):
-    assert PieceCheck("en", "de", SHOTS, MARKERS).fails(piece, translation, finish) is fails
+    marked = "[" in piece  # the pieces of this table that hold markers were given them
+    assert PieceCheck("en", "de", SHOTS, MARKERS).fails(piece, translation, finish, marked) is fails
 
 
 def test_piece_check_without_markers_ignores_brackets():
@@ -345,3 +346,20 @@ def test_piece_check_fixed_settings():
     check = PieceCheck("en", "de", SHOTS)
     assert check.settings.duplicates is False and check.settings.round_trip is False
     assert check.settings.numbers is False and check.settings.language_id is True
+
+
+def test_segment_none_translates_each_paragraph_whole(fake, monkeypatch):
+    # a prompt cannot hold a blank line: each paragraph is one piece, the blank line is kept
+    text = "Line one is about the old city.\n\nLine two is about the river."
+    monkeypatch.setitem(GERMAN, "Line one is about the old city.", "Zeile eins handelt von der Altstadt.")
+    monkeypatch.setitem(GERMAN, "Line two is about the river.", "Zeile zwei handelt vom Fluss.")
+    out = run([text], segment="none")
+    assert out == [("Zeile eins handelt von der Altstadt.\n\nZeile zwei handelt vom Fluss.", ["stop", "stop"])]
+
+
+def test_piece_check_unmarked_source_brackets_pass():
+    # brackets of the source text are not answer markers: only pieces given markers must keep them
+    check = PieceCheck("en", "de", SHOTS, MARKERS)
+    piece = "See sections [1] and [2] for the details of the museum."
+    assert check.fails(piece, "Siehe Abschnitte [1] und [2] für die Einzelheiten des Museums.", "stop") is False
+    assert check.fails(piece, "Siehe Abschnitte 1 und 2 für die Einzelheiten des Museums.", "stop") is False

@@ -54,10 +54,11 @@ def test_line_segment():
 
 
 def test_none_segment():
-    text = "  One. Two.\n\nThree.  "
-    assert segment_text(text, "en", "none") == [[(2, 19)]]
-    assert text[2:19] == "One. Two.\n\nThree."
-    assert segment_text(" \n ", "en", "none") == [[]]
+    text = "  One. Two.\nMore.\n\nThree.  "
+    # a run of non-blank lines is one piece; a blank line (a prompt cannot hold one) stays an empty entry
+    assert segment_text(text, "en", "none") == [[(2, 17)], [], [(19, 25)]]
+    assert text[2:17] == "One. Two.\nMore." and text[19:25] == "Three."
+    assert segment_text(" \n ", "en", "none") == [[], []]  # one empty entry per blank line, as for "line"
     assert segment_text("", "en", "none") == [[]]
 
 
