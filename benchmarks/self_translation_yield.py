@@ -187,8 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         load_causal_lm(args.model, "none", torch.device("cpu"), torch.float32), load_tokenizer(args.model), path, "none"
     )
     rows = []
-    source = xquad_examples("en", args.first_paragraph, args.paragraphs)
-    for lang in args.langs:
+    source = xquad_examples("en", args.first_paragraph, args.paragraphs) if args.paragraphs else []
+    for lang in args.langs if source else []:
         human = {e["id"]: e for e in xquad_examples(lang, args.first_paragraph, args.paragraphs)}
         for config in args.configs:
             row, outcome = run_one(translating, "qa", source, lang, config, args)
