@@ -44,6 +44,19 @@ translatable field passes every enabled rule (``filter_example`` returns the rea
     The translated answer must occur in the translated context (ignoring case, spacing and
     surrounding punctuation), otherwise the example no longer teaches extractive QA.
 
+``language_id``
+    lingua (:mod:`selftt.translation.language_id`, models inside its wheel) finds the field to be
+    in another language than the target with at least ``min_language_confidence``, choosing
+    between the source, the target and ``language_id_candidates``: English left in a German
+    translation, which the ``script`` rule cannot see. Fields under 20 letters (after removing
+    Latin names for non-Latin targets) and name-like sources are not judged.
+``round_trip`` (off by default)
+    The field translated back into the source language by the same model has chrF (sacrebleu,
+    0-100) below ``round_trip_min_chrf`` against the source field.
+``duplicate``
+    The same translation (ignoring case, spacing, punctuation) as that of a different source
+    text of the field (:func:`duplicate_reasons`; a set-level rule, name-like sources left out).
+
 ``truncated``, ``empty_line``, ``lost_question``, ``scaffolding``
     A cut-off translation or prompt text in the output: see :mod:`selftt.translation.output_checks`.
 
