@@ -124,6 +124,19 @@ def qa_quality(outcome, human: dict[str, dict], lang: str) -> dict:
     return result
 
 
+def common_quality(rows: list[dict], kept_by: dict[str, dict], human: dict[str, dict]) -> None:
+    """chrF of each configuration on the examples every configuration kept (a selection-free
+    comparison: a filter that keeps more, harder examples lowers the plain chrF of the kept)."""
+    common = sorted(set.intersection(*(set(k) for k in kept_by.values())) & set(human)) if kept_by else []
+    for row in rows:
+        kept = kept_by[row["config"]]
+        quality = row.setdefault("quality", {})
+        quality["common_n"] = len(common)
+        for name in ("context", "question", "answer"):
+            refs = [human[i]["answers"][0] if name == "answer" else human[i][name] for i in common]
+            quality[f"chrf_{name}_common"] = chrf([kept[i][name] for i in common], refs)
+
+
 # ---------------------------------------------------------------------------- run
 def run_one(translating, task_name, examples, lang, config, args) -> tuple:
     from selftt.tasks import get_task
@@ -170,6 +183,11 @@ def markdown(result: dict) -> list[str]:
         f"{r['lang']} {r['config']} ctx {r['quality'].get('chrf_context_all')} q {r['quality'].get('chrf_question_all')}"
         for r in result["rows"] if r.get("quality")
     )]
+    lines += ["", "chrF on the examples both configurations kept (context / question / answer): " + "; ".join(
+        f"{r['lang']} {r['config']} (n={r['quality'].get('common_n')}) {r['quality'].get('chrf_context_common')} / "
+        f"{r['quality'].get('chrf_question_common')} / {r['quality'].get('chrf_answer_common')}"
+        for r in result["rows"] if r.get("quality")
+    )]
     return lines
 
 
@@ -190,11 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     source = xquad_examples("en", args.first_paragraph, args.paragraphs) if args.paragraphs else []
     for lang in args.langs if source else []:
         human = {e["id"]: e for e in xquad_examples(lang, args.first_paragraph, args.paragraphs)}
+        kept_by = {}
         for config in args.configs:
             row, outcome = run_one(translating, "qa", source, lang, config, args)
             row["quality"] = qa_quality(outcome, human, lang)
+            kept_by[config] = {s["id"]: t for s, t in outcome.pairs}
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
+        common_quality(rows[-len(args.configs) :], kept_by, human)
     if args.math:
         examples = gsm8k_examples(args.math)
         for lang in args.math_langs or args.langs:
