@@ -50,6 +50,13 @@ def marked_pieces(
     The span is marked only when both ``span`` and ``markers`` are given, the span lies inside one
     line, and its piece does not already hold a marker (it could not be read back unambiguously).
     """
+    return _segment_and_mark(text, src_lang, segment, span, markers)[0]
+
+
+def _segment_and_mark(
+    text: str, src_lang: str, segment: Segment, span: Span | None, markers: tuple[str, str] | None
+) -> tuple[list[list[str]], str | None]:
+    """``marked_pieces`` and the marked piece's text (None when nothing was marked)."""
     lines = segment_text(text, src_lang, segment)
     where = merge_around(lines, *span) if span and markers else None
     pieces = [[text[s:e] for s, e in line] for line in lines]
@@ -59,7 +66,8 @@ def marked_pieces(
         piece = text[start:end]
         if not any(m in piece for m in markers):
             pieces[li][pi] = mark_span(piece, span[0] - start, span[1] - start, markers)
-    return pieces
+            return pieces, pieces[li][pi]
+    return pieces, None
 
 
 def translate_pieces(
@@ -88,13 +96,14 @@ def translate_pieces(
         ``ratio x its tokens + extra`` new tokens ran out). Identical pieces are translated once.
     """
     spans = spans if spans is not None else [None] * len(texts)
-    per_text = [
-        marked_pieces(text, src_lang, settings.segment, span, settings.answer_markers)
+    segmented = [
+        _segment_and_mark(text, src_lang, settings.segment, span, settings.answer_markers)
         for text, span in zip(texts, spans, strict=True)
     ]
+    per_text = [lines for lines, _ in segmented]
     unique = list(dict.fromkeys(p for lines in per_text for line in lines for p in line))
-    originals = {p for text in texts for p in _plain_pieces(text, src_lang, settings.segment)}
-    marked = {i for i, piece in enumerate(unique) if piece not in originals}  # pieces given markers
+    given = {piece for _, piece in segmented if piece is not None}
+    marked = {i for i, piece in enumerate(unique) if piece in given}  # pieces given answer markers
     prompts = [settings.prompt.build(piece, shots, src_lang, tgt_lang) for piece in unique]
     budgets = [
         math.ceil(settings.max_new_tokens_ratio * len(tokenizer(piece, add_special_tokens=False)["input_ids"]))
@@ -165,10 +174,6 @@ class PieceCheck:
         return bool(
             check_text(piece, translation.strip(), self.tgt_lang, self.settings, finish=[finish], src_lang=self.src_lang)
         )
-
-
-def _plain_pieces(text: str, src_lang: str, segment: Segment) -> list[str]:
-    return [text[s:e] for line in segment_text(text, src_lang, segment) for s, e in line]
 
 
 def _rotated(shots: list[tuple[str, str]], attempt: int, n_shots: int) -> list[tuple[str, str]]:
