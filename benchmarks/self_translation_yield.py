@@ -42,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--math", type=int, default=100, help="GSM8K training examples (0: none)")
     p.add_argument("--math-langs", nargs="+", default=None, help="languages for math (default: --langs)")
     p.add_argument("--configs", nargs="+", default=["before", "sentence"], help="before, sentence, round_trip")
+    p.add_argument("--retries", type=int, default=None, help="translation.retries of sentence/round_trip (default: selftt's)")
     p.add_argument("--cache-dir", type=Path, default=_common.REPO / "cache" / "yield")
     p.add_argument("--threads", type=int, default=_common.DEFAULT_THREADS, help="OMP_NUM_THREADS")
     p.add_argument("--out", type=Path, default=_common.DEFAULT_OUT, help="folder for the JSON + Markdown")
@@ -70,7 +71,7 @@ def gsm8k_examples(n: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------- settings
-def settings(config: str, cache_dir: Path):
+def settings(config: str, cache_dir: Path, retries: int | None = None):
     """Translation settings of the experiment (4 shots, ratio 2.5) for one configuration."""
     from selftt.modules.generation import GenerationSettings
     from selftt.translation.filters import FilterSettings
@@ -87,6 +88,8 @@ def settings(config: str, cache_dir: Path):
     if config == "before":
         filters = FilterSettings(language_id=False, duplicates=False, answer_min_score=100.0)
         return TranslationSettings(**base, filters=filters, segment="line", answer_markers=None, retries=0)
+    if retries is not None:
+        base["retries"] = retries
     if config == "sentence":
         return TranslationSettings(**base, filters=FilterSettings())
     if config == "round_trip":
@@ -143,7 +146,8 @@ def run_one(translating, task_name, examples, lang, config, args) -> tuple:
     from selftt.translation.translator import SelfTranslator
     from selftt.utils.distributed import Distributed
 
-    translator = SelfTranslator(get_task(task_name), settings(config, args.cache_dir))
+    chosen = settings(config, args.cache_dir, args.retries)
+    translator = SelfTranslator(get_task(task_name), chosen)
     start = time.perf_counter()
     outcome = translator.run(translating, examples, "en", lang, Distributed())
     seconds = round(time.perf_counter() - start, 1)
@@ -152,6 +156,7 @@ def run_one(translating, task_name, examples, lang, config, args) -> tuple:
         "task": task_name,
         "lang": lang,
         "config": config,
+        "retries": chosen.retries,
         "total": counts["total"],
         "kept": counts["kept"],
         "kept_share": round(100.0 * counts["kept"] / max(counts["total"], 1), 1),

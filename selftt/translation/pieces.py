@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 PIECE_CHECK_VERSION = 1
 """Part of the cache key when pieces are retried: raise it when :class:`PieceCheck` changes."""
 
+SHOT_ROTATION_VERSION = 2
+"""Part of the cache key from ``retries: 2`` on: raise it when :func:`_rotated` changes the shots
+of a retry after the first (version 1 repeated the first retry's shots at the third)."""
+
 
 @dataclass(frozen=True)
 class PieceSettings:
@@ -177,9 +181,13 @@ class PieceCheck:
 
 
 def _rotated(shots: list[tuple[str, str]], attempt: int, n_shots: int) -> list[tuple[str, str]]:
-    """The shots for retry ``attempt``: rotated by ``attempt * n_shots`` (the next, unused shots),
-    or by ``attempt`` when that comes round to the same order (a file of exactly ``n_shots`` pairs)."""
-    by = (attempt * n_shots) % max(len(shots), 1) or attempt % max(len(shots), 1)
+    """The shots for retry ``attempt``: rotated by ``attempt * n_shots`` (the next, unused shots)
+    until that comes round to a start already used, then by one more each time round the file
+    (8 pairs, 4 shots: starts 0, 4, 1, 5, 2, 6, 3, 7), so that the first ``len(shots)`` attempts
+    each see a different prompt."""
+    total = max(len(shots), 1)
+    cycle = total // math.gcd(total, n_shots % total or total)  # distinct starts k * n_shots mod total
+    by = ((attempt * n_shots) % total + attempt // cycle) % total
     return shots[by:] + shots[:by]
 
 

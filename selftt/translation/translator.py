@@ -19,7 +19,7 @@ from selftt.translation.cache import TranslationCache, model_identity, source_ha
 from selftt.translation.filters import FilterSettings, count_reasons, duplicate_reasons, filter_example
 from selftt.translation.handoff import TranslatedSet
 from selftt.translation.output_checks import language_labels
-from selftt.translation.pieces import PIECE_CHECK_VERSION, translate_pieces
+from selftt.translation.pieces import PIECE_CHECK_VERSION, SHOT_ROTATION_VERSION, translate_pieces
 from selftt.translation.segments import Span
 from selftt.translation.settings import TranslationSettings
 from selftt.translation.shots import load_shots
@@ -212,7 +212,11 @@ class SelfTranslator:
         if self.pieces.segment == "line" and self.pieces.answer_markers is None and not self.pieces.retries:
             return {"line_by_line": True}
         key = {"segment": self.pieces.segment, "answer_markers": self.pieces.answer_markers}
-        return key | ({"retries": self.pieces.retries, "piece_check": PIECE_CHECK_VERSION} if self.pieces.retries else {})
+        if self.pieces.retries:
+            key |= {"retries": self.pieces.retries, "piece_check": PIECE_CHECK_VERSION}
+        if self.pieces.retries > 1:  # the order of shots from the second retry on changed once
+            key |= {"shot_rotation": SHOT_ROTATION_VERSION}
+        return key
 
     def _translate_chunk(
         self,

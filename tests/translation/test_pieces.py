@@ -363,3 +363,12 @@ def test_piece_check_unmarked_source_brackets_pass():
     piece = "See sections [1] and [2] for the details of the museum."
     assert check.fails(piece, "Siehe Abschnitte [1] und [2] für die Einzelheiten des Museums.", "stop") is False
     assert check.fails(piece, "Siehe Abschnitte 1 und 2 für die Einzelheiten des Museums.", "stop") is False
+
+
+@pytest.mark.parametrize(("n_pairs", "n_shots"), [(8, 4), (4, 4), (10, 4), (6, 2), (3, 2)])
+def test_each_retry_sees_a_different_prompt(n_pairs, n_shots):
+    shots = [(f"en {i}", f"de {i}") for i in range(n_pairs)]
+    starts = [pieces_module._rotated(shots, attempt, n_shots)[0] for attempt in range(n_pairs)]
+    assert len(set(starts)) == n_pairs  # every rotation once before any repeats
+    assert pieces_module._rotated(shots, 1, n_shots)[0] == shots[n_shots % n_pairs or 1]
+    assert all(sorted(pieces_module._rotated(shots, a, n_shots)) == sorted(shots) for a in range(2 * n_pairs))

@@ -93,6 +93,22 @@ def test_batching_settings_do_not_change_the_cache_key(module):
     assert changed.key_inputs(module, shots, "en", "de") != base.key_inputs(module, shots, "en", "de")
 
 
+def test_retries_are_part_of_the_cache_key(module):
+    """Each retry count translates differently; one retry keeps the key it had before the shot
+    rotation of later retries changed (caches written with ``retries: 1`` stay valid)."""
+    from dataclasses import replace
+
+    shots = [("One.", "Eins."), ("Two.", "Zwei.")]
+    keys = {}
+    for retries in (0, 1, 2, 3):
+        translator = _translator(Path("/unused"))
+        translator.pieces = replace(translator.pieces, retries=retries, segment="sentence")
+        keys[retries] = translator.key_inputs(module, shots, "en", "de")["decoding"]
+    assert len({str(k) for k in keys.values()}) == 4
+    assert "shot_rotation" not in keys[1] and keys[1]["retries"] == 1
+    assert keys[2]["shot_rotation"] == keys[3]["shot_rotation"]
+
+
 def test_an_edited_source_example_is_translated_again(tmp_path, module, examples):
     translator = _translator(tmp_path)
     translator.run(module, examples, "en", "de", Distributed())
