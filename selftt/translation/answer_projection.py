@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from selftt.errors import ConfigError
-from selftt.translation.projection import project_answer
+from selftt.translation.projection import marker_problem, project_answer
 from selftt.translation.segments import Span
 
 FOUND_METHODS = ("marker", "exact", "fuzzy", "none")
@@ -36,13 +36,9 @@ def check_markers(markers: object, key: str = "translation.answer_markers") -> N
     without whitespace (the opening and the closing marker; they may be equal, as ``**``)."""
     if markers is None:
         return
-    ok = isinstance(markers, (list, tuple)) and len(markers) == 2
-    ok = ok and all(isinstance(m, str) and m and not any(ch.isspace() for ch in m) for m in markers)
-    ok = ok and (markers[0] == markers[1] or not (markers[0] in markers[1] or markers[1] in markers[0]))
-    if not ok:
-        raise ConfigError(
-            key, f"must be [open, close]: two non-empty strings without spaces, neither inside the other, or null; got {markers!r}"
-        )
+    problem = marker_problem(markers)
+    if problem:
+        raise ConfigError(key, f"must be [open, close] or null: {problem}; got {markers!r}")
 
 
 def answer_offsets(example: dict[str, Any], answer_field: str, context_field: str) -> Span | None:

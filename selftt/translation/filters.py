@@ -73,8 +73,9 @@ from typing import TYPE_CHECKING, Any
 from selftt.languages import get_language
 from selftt.languages.numbers import chinese_numbers as chinese_numbers
 from selftt.languages.numbers import source_numbers, translation_numbers
+from selftt.translation.duplicates import duplicate_translations, normalized
 from selftt.translation.filter_settings import FilterSettings
-from selftt.translation.language_id import duplicate_translations, wrong_language
+from selftt.translation.language_id import wrong_language
 from selftt.translation.length_bounds import LENGTH_SLACK_CHARS, MIN_LENGTH_CHARS, squash
 from selftt.translation.output_checks import has_scaffolding, lost_line, lost_question, truncated
 
@@ -114,12 +115,6 @@ _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _CHAR_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\S")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _LETTER_RUN = re.compile(rf"([^\W\d_])\1{{{_MAX_LETTER_RUN},}}")
-
-
-def normalize_text(text: str) -> str:
-    """NFKC, case-folded, punctuation and symbols turned into spaces, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return squash("".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text))
 
 
 def _letter_words(text: str) -> list[str]:
@@ -225,7 +220,7 @@ def check_text(
         failed.append("lost_question")
     if settings.scaffolding and has_scaffolding(source, translation, labels):
         failed.append("scaffolding")
-    src_norm, tr_norm = normalize_text(source), normalize_text(translation)
+    src_norm, tr_norm = normalized(source), normalized(translation)
     legit_copy = _name_like(source)
     if settings.untranslated and not legit_copy:
         echo = len(src_norm.split()) >= MIN_ECHO_WORDS and f" {src_norm} " in f" {tr_norm} "

@@ -1,4 +1,5 @@
-"""Reference-free checks of translated text: language identification and duplicate translations.
+"""Reference-free check of translated text: language identification (duplicate translations are
+in :mod:`selftt.translation.duplicates`).
 
 ``wrong_language``
     The output is fluent text in the wrong language although its script may be right: English
@@ -6,9 +7,6 @@
     (``lingua-language-detector``, n-gram models shipped inside the wheel, nothing is downloaded),
     choosing only among a few candidate languages (the target, the source, close neighbours):
     a closed choice is far more reliable than open identification among 75 languages.
-``duplicate_translations``
-    Different sources translated to the same text: at least one of them is wrong (a memorized
-    or looping output, a shot pasted in place of the translation).
 
 What makes false rejections rare in :func:`wrong_language`:
 
@@ -51,7 +49,6 @@ is identified as Bokmål, the far more common written form (Lingua has ``nb`` an
 _LATIN_NAME_LIKE = regex.compile(r"[\p{Latin}\p{N}]+(?:['’.\-][\p{Latin}\p{N}]+)*")
 """A Latin word with inner apostrophes, dots or hyphens ("Children's", "U.S", "COVID-19")."""
 
-_PUNCT_OR_SPACE = regex.compile(r"[\p{P}\s]+")
 
 
 def _lingua():
@@ -257,40 +254,3 @@ def wrong_language(
     if found is None or found == _code(target) or confidence < min_confidence:
         return None
     return found
-
-
-def normalized(text: str) -> str:
-    """``text`` for comparison: NFKC, casefolded, runs of punctuation and whitespace as one space."""
-    return _PUNCT_OR_SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def duplicate_translations(sources: Sequence[str], translations: Sequence[str]) -> set[int]:
-    """Indexes of translations shared by different sources.
-
-    ``i`` is returned if its normalized translation (:func:`normalized`: NFKC, casefold,
-    punctuation and whitespace collapsed) equals that of some ``j`` whose normalized source
-    differs from ``i``'s: different sources translated to the same text, at least one of them
-    wrongly; all members of such a group are returned. Identical sources translated identically
-    (a QA context shared by several questions) are not duplicates. Translations that are empty
-    after normalization are ignored. Linear time (one dict pass).
-
-    Args:
-        sources: the source texts.
-        translations: their translations, in the same order.
-
-    Returns:
-        the set of flagged indexes (empty if none).
-
-    Raises:
-        ValueError: if the two sequences differ in length.
-    """
-    if len(sources) != len(translations):
-        raise ValueError(f"{len(sources)} sources but {len(translations)} translations")
-    groups: dict[str, dict[str, list[int]]] = {}
-    for i, (source, translation) in enumerate(zip(sources, translations, strict=True)):
-        key = normalized(translation or "")
-        if key:
-            groups.setdefault(key, {}).setdefault(normalized(source or ""), []).append(i)
-    return {
-        i for by_source in groups.values() if len(by_source) > 1 for ids in by_source.values() for i in ids
-    }

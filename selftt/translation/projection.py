@@ -60,16 +60,25 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or unicodedata.category(char).startswith("M")
 
 
-def _check_markers(markers: tuple[str, str]) -> tuple[str, str]:
+def marker_problem(markers: object) -> str | None:
+    """What is wrong with an answer-marker pair, or None: it must be two non-empty strings without
+    whitespace (the opening and the closing marker; they may be equal, as ``**``), neither inside
+    the other."""
     if not isinstance(markers, tuple | list) or len(markers) != 2:
-        raise ValueError(f"markers must be a pair of strings (open, close), got {markers!r}")
+        return "not a pair of strings"
+    if not all(isinstance(m, str) and m and not any(ch.isspace() for ch in m) for m in markers):
+        return "each marker a non-empty string without spaces"
     opening, closing = markers
-    for marker in (opening, closing):
-        if not isinstance(marker, str) or not marker.strip():
-            raise ValueError(f"markers must be non-blank strings, got {markers!r}")
     if opening != closing and (opening in closing or closing in opening):
-        raise ValueError(f"one marker must not contain the other, got {markers!r}")
-    return opening, closing
+        return "one marker must not contain the other"
+    return None
+
+
+def _check_markers(markers: tuple[str, str]) -> tuple[str, str]:
+    problem = marker_problem(markers)
+    if problem:
+        raise ValueError(f"markers {problem}, got {markers!r}")
+    return markers[0], markers[1]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

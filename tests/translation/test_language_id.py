@@ -4,11 +4,10 @@ import importlib.util
 
 import pytest
 
+from selftt.translation.duplicates import duplicate_translations, normalized
 from selftt.translation.language_id import (
     detector,
-    duplicate_translations,
     identified_language,
-    normalized,
     strip_latin_names,
     supported,
     wrong_language,
