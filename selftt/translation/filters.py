@@ -308,7 +308,7 @@ def duplicate_reasons(
 ) -> dict[int, list[str]]:
     """Per example index, ``'field:duplicate'`` for each field whose translation equals (ignoring
     case, spacing and punctuation) the translation of a different source text of that field
-    (:func:`selftt.translation.language_id.duplicate_translations`). Name-like sources (at most
+    (:func:`selftt.translation.duplicates.duplicate_translations`). Name-like sources (at most
     two words, or a title: "Denver Broncos", "the Broncos") are left out: different spellings of
     one name may rightly share a translation."""
     reasons: dict[int, list[str]] = {}
