@@ -52,7 +52,8 @@ translatable field passes every enabled rule (``filter_example`` returns the rea
     Latin names for non-Latin targets) and name-like sources are not judged.
 ``round_trip`` (off by default)
     The field translated back into the source language by the same model has chrF (sacrebleu,
-    0-100) below ``round_trip_min_chrf`` against the source field.
+    0-100) below ``round_trip_min_chrf`` against the source field. Only translations that every
+    other rule keeps are translated back (and counted here).
 ``duplicate``
     The same translation (ignoring case, spacing, punctuation) as that of a different source
     text of the field (:func:`duplicate_reasons`; a set-level rule, name-like sources left out).

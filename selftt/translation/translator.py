@@ -178,10 +178,12 @@ class SelfTranslator:
                 writer.close()
         dist.barrier()
         final = dist.broadcast(cache.load() if dist.is_main else None)
-        back = None
+        back_translate = None
         if self.filters.round_trip:
-            back = self.round_trip(translating, examples, final, hashes, src_lang, tgt_lang, shots, dist)
-        outcome = self._outcome(examples, final, hashes, src_lang, tgt_lang, cache, shots, back)
+            def back_translate(kept: list[Example]) -> dict[str, dict[str, str]]:
+                return self.round_trip(translating, kept, src_lang, tgt_lang, shots, dist)
+
+        outcome = self._outcome(examples, final, hashes, src_lang, tgt_lang, cache, shots, back_translate)
         outcome.translated_now = len(missing)
         outcome.cached = len(examples) - len(missing)
         return outcome
@@ -287,9 +289,7 @@ class SelfTranslator:
     def round_trip(
         self,
         translating: TranslatingModel,
-        examples: Sequence[Example],
-        records: dict,
-        hashes: dict[str, str],
+        translated: list[Example],
         src_lang: str,
         tgt_lang: str,
         shots: list[tuple[str, str]],
@@ -297,11 +297,8 @@ class SelfTranslator:
     ) -> dict[str, dict[str, str]]:
         """Per translated example id (``<id>@<tgt>``), its fields translated back into the source
         language by the same model, with the forward shots reversed. Cached like any translation
-        (keyed by the translated text), no filters, no answer markers."""
-        translated = []
-        for example in examples:
-            record = records[(example["id"], hashes[example["id"]])]
-            translated.append(self._translated(example, record["fields"], tgt_lang, self.filters.answer_min_score)[0])
+        (keyed by the translated text), no filters, no answer markers. ``translated``: the
+        translated examples that passed every other rule (the same list on every rank)."""
         off = FilterSettings(**{name: False for name in FilterSettings.switches()})
         backward = SelfTranslator(self.task, replace(self.settings, filters=off, answer_markers=None))
         backward.fields, backward.project_answers = self.fields, False
@@ -309,10 +306,11 @@ class SelfTranslator:
         return {row["id"]: row["translation"] for row in outcome.records}
 
     def _outcome(
-        self, examples, records, hashes, src_lang, tgt_lang, cache, shots, back=None
+        self, examples, records, hashes, src_lang, tgt_lang, cache, shots, back_translate=None
     ) -> TranslationOutcome:
         """Every translation filtered (once, whether cached or new), counted and paired with its
-        source; ``back``: the round-trip translations by translated id, if made."""
+        source. ``back_translate`` (the ``round_trip`` rule): called once with the translations
+        that pass every other rule, returns their round-trip translations by translated id."""
         labels = self.labels(src_lang, tgt_lang)
         # Length bounds for this pair: the user's, the tuned ones (English source), or estimated from the shots.
         filters = self.filters.for_pair(src_lang, tgt_lang, shots)
@@ -329,11 +327,12 @@ class SelfTranslator:
         duplicates = (
             duplicate_reasons(examples, [t for _, t in translated_all], self.fields) if filters.duplicates else {}
         )
-        pairs, rows, verdicts = [], [], []
-        for n, (example, (record, translated), found) in enumerate(zip(examples, translated_all, found_all, strict=True)):
+
+        def verdict(n: int, back: dict[str, str] | None = None) -> list[str]:
+            record, translated = translated_all[n]
             reasons = filter_example(
                 self.task,
-                example,
+                examples[n],
                 translated,
                 tgt_lang,
                 filters,
@@ -341,10 +340,20 @@ class SelfTranslator:
                 finish=record.get("finish"),  # absent in caches written before finish reasons
                 labels=labels,
                 src_lang=src_lang,
-                back=(back or {}).get(translated["id"]),
+                back=back,
             )
-            reasons += duplicates.get(n, [])
-            verdicts.append(reasons)
+            return reasons + duplicates.get(n, [])
+
+        verdicts = [verdict(n) for n in range(len(examples))]
+        if back_translate is not None:  # only what every other rule keeps is translated back
+            kept = [n for n, reasons in enumerate(verdicts) if not reasons]
+            back = back_translate([translated_all[n][1] for n in kept])
+            for n in kept:
+                verdicts[n] = verdict(n, back.get(translated_all[n][1]["id"]))
+        pairs, rows = [], []
+        for example, (record, translated), found, reasons in zip(
+            examples, translated_all, found_all, verdicts, strict=True
+        ):
             row = {
                 "id": example["id"],
                 "lang": tgt_lang,

@@ -309,3 +309,23 @@ def test_round_trip_rejects_unfaithful_back_translation(tmp_path, fake, translat
     [row] = outcome.records
     assert row["reasons"] == ["question:round_trip"]
     assert outcome.counts["round_trip"] == 1 and outcome.counts["kept"] == 0
+
+
+def test_round_trip_translates_back_only_what_the_other_rules_keep(tmp_path, fake, translating):
+    path = write_squad(
+        tmp_path / "two.json",
+        [qa("q1", "What is Berlin?", ("the capital", 10)), qa("q2", "What does Berlin have?", ("many museums", 41))],
+    )
+    examples = QATask().load(str(path), "en")
+    fake.table["Berlin is [the capital] of Germany."] = "Berlin ist [die Hauptstadt] Deutschlands."
+    fake.table["It has [many museums]."] = "Es hat etwas."  # markers lost, answer nowhere: answer_in_context
+    fake.table["the capital"] = "die Hauptstadt"
+    fake.table["Berlin ist die Hauptstadt Deutschlands."] = "Berlin is the capital of Germany."
+    fake.table["Es hat viele Museen."] = "It has many museums."
+    fake.table["Was ist Berlin?"] = "What is Berlin?"
+    fake.table["die Hauptstadt"] = "the capital"
+    outcome = run(tmp_path, translating, examples, round_trip=True)
+    back_sources = {source_of(p) for p in fake.prompts if p.endswith("\nEnglish:")}
+    assert "Was hat Berlin?" not in back_sources and "Was ist Berlin?" in back_sources
+    assert [r["reasons"] for r in outcome.records] == [[], ["example:answer_in_context"]]
+    assert outcome.counts["round_trip"] == 0 and outcome.counts["kept"] == 1
