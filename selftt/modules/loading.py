@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 import torch
+from safetensors import SafetensorError
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from selftt.errors import ConfigError
@@ -58,6 +59,12 @@ def _load_error(key: str, what: str, name_or_path: str, err: Exception) -> Confi
             "model.trust_remote_code",
             f"'{name_or_path}' ships its own model code, which selftt runs only with "
             "model.trust_remote_code: true (read that code first)",
+        )
+    if isinstance(err, SafetensorError):
+        return ConfigError(
+            key,
+            f"could not load {what} from '{name_or_path}': a .safetensors weights file is damaged or "
+            f"incomplete (an interrupted download or copy? fetch it again): {text[:200]}",
         )
     if isinstance(err, pickle.UnpicklingError):
         return ConfigError(
@@ -186,7 +193,7 @@ def load_causal_lm(
         kwargs["device_map"] = {"": device}
     try:
         model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path, key), **kwargs)
-    except (OSError, ValueError, pickle.UnpicklingError) as err:
+    except (OSError, ValueError, pickle.UnpicklingError, SafetensorError) as err:
         raise _load_error(key, "a causal LM", name_or_path, err) from err
     if quantization == "4bit":
         disable_cpu_weight_repacking(model)

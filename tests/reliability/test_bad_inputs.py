@@ -244,6 +244,15 @@ class Case:
     command: str = "fit"
 
 
+def truncated_model(ctx: Ctx) -> Path:
+    """A copy of the tiny model whose model.safetensors stops halfway (an interrupted download)."""
+    folder = ctx.tmp / "cut-model"
+    shutil.copytree(TINY_MODEL, folder)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    return folder
+
+
 def bad(case_id: str, spoil: Callable[[Ctx], list[str]], *expected: str, found="load", command="fit"):
     return Case(case_id, spoil, expected, found, command)
 
@@ -325,6 +334,9 @@ CASES = [
         "config key 'data.task': unknown task 'poetry'; expected one of math, nli, qa", found="parse"),
     bad("model-path-does-not-exist", lambda c: c.config(model={"model_name_or_path": str(c.tmp / "nope")}),
         "config key 'model.model_name_or_path': model path '{tmp}/nope' does not exist", found="parse"),
+    bad("model-weights-truncated", lambda c: c.config(model={"model_name_or_path": str(truncated_model(c))}),
+        "config key 'model.model_name_or_path': could not load a causal LM from '{tmp}/cut-model': "
+        "a .safetensors weights file is damaged or incomplete"),
     bad("yaml-syntax-error", lambda c: ["--config", str(c.file("broken.yaml", BROKEN_YAML))],
         "{tmp}/broken.yaml:3: not valid YAML: while parsing a block mapping: expected <block end>",
         found="parse"),
