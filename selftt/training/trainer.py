@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelSummary
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from selftt.errors import DataError
@@ -86,8 +87,10 @@ class SelfTTTrainer(Trainer):
         the data set (``dataset.jsonl`` and ``stats.json`` in the cache folder); no training.
 
         It is ``fit`` with no optimizer step and no sanity check: the same processes (one per
-        device under DDP), model loading and SelfTranslateCallback as a training run.
+        device under DDP), model loading and SelfTranslateCallback as a training run, without
+        the model summary (nothing is trained).
         """
+        self.callbacks = [c for c in self.callbacks if not isinstance(c, ModelSummary)]
         self.fit_loop.epoch_loop.max_steps = 0
         self.num_sanity_val_steps = 0
         self.fit(model, datamodule=datamodule)

@@ -110,6 +110,15 @@ def test_translation_killed_mid_way_resumes_without_losing_or_redoing_work(
 
 
 @pytest.mark.slow
+def test_translate_writes_the_data_set_and_trains_nothing(tmp_path, write_config, run_selftt):
+    config = write_config(extra=_stt_extra(tmp_path, retries=0))
+    result = run_selftt(["translate", "--config", str(config)], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert next((tmp_path / "cache").glob("*/dataset.jsonl")).is_file()
+    assert "Trainable params" not in result.stdout + result.stderr  # no model summary: nothing is trained
+    assert not list(tmp_path.rglob("*.ckpt")) and not list(tmp_path.rglob("adapter_model.safetensors"))
+
+
 def test_two_process_translation_translates_each_example_exactly_once(tmp_path, write_config, run_selftt):
     config = write_config(extra=_stt_extra(tmp_path), strategy="ddp", devices=2)
     result = run_selftt(["translate", "--config", str(config)], cwd=tmp_path, timeout=300)
