@@ -111,7 +111,7 @@ def test_translation_killed_mid_way_resumes_without_losing_or_redoing_work(
 
 @pytest.mark.slow
 def test_translate_writes_the_data_set_and_trains_nothing(tmp_path, write_config, run_selftt):
-    config = write_config(extra=_stt_extra(tmp_path, retries=0))
+    config = write_config(extra=_stt_extra(tmp_path, retries=0), enable_model_summary=True)
     result = run_selftt(["translate", "--config", str(config)], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert next((tmp_path / "cache").glob("*/dataset.jsonl")).is_file()
