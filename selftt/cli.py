@@ -183,6 +183,23 @@ class SelfTTCLI(LightningCLI):
         print("\n".join(lines), flush=True)
 
 
+def _config_file_args(argv: list[str]) -> list[tuple[Path, str]]:
+    """The values of ``--config`` / ``-c`` and of whole-section arguments (``--data file.yaml``,
+    ``--model=file.yaml``: a top-level key without a dot, given a .yaml/.yml/.json name), which
+    jsonargparse reads as config files, each with its argument's name."""
+    paths = []
+    for i, arg in enumerate(argv):
+        name, eq, inline = arg.partition("=")
+        value = inline if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+        if not value or not name.startswith("-") or "." in name or name in ("--help", "-h"):
+            continue
+        if name in ("-c", "--config") or (
+            name.startswith("--") and Path(value).suffix.lower() in (".yaml", ".yml", ".json")
+        ):
+            paths.append((Path(value).expanduser(), name))
+    return paths
+
+
 def _check_config_files(argv: list[str]) -> None:
     """Part of ``cli_main``: each ``--config`` file must be readable YAML holding a mapping, with
     no key written twice (YAML would keep the last silently), and not be empty.
@@ -191,12 +208,9 @@ def _check_config_files(argv: list[str]) -> None:
     """
     import yaml
 
-    for i, arg in enumerate(argv):
-        value = argv[i + 1] if arg in ("-c", "--config") and i + 1 < len(argv) else None
-        value = arg.partition("=")[2] if arg.startswith("--config=") else value
-        path = Path(value).expanduser() if value else None
-        if path is None or not path.is_file():
-            if path is not None and path.suffix.lower() in (".yaml", ".yml", ".json"):
+    for path, name in _config_file_args(argv):
+        if not path.is_file():
+            if path.suffix.lower() in (".yaml", ".yml", ".json"):
                 raise DataError(path, "config file not found")
             continue  # not a path: jsonargparse reads it as inline YAML
         try:
@@ -216,6 +230,8 @@ def _check_config_files(argv: list[str]) -> None:
                 path, f"not valid YAML: {what or err}{column}", mark.line + 1 if mark is not None else None
             ) from None
         if data is None or data == {}:
+            if name not in ("-c", "--config"):
+                raise DataError(path, f"the file given to {name} is empty; it must hold that section's keys")
             raise DataError(path, f"the config file is empty; it must set at least {REQUIRED_HINT}")
         if not isinstance(data, dict):
             kind = type(data).__name__
