@@ -436,6 +436,9 @@ CASES = [
         "config key 'translation.segment': ", "paragraph", found="parse"),
     bad("config-answer-markers-one-string", lambda c: c.stt(answer_markers=["[", "[["]),
         "config key 'translation.answer_markers': must be [open, close]", found="parse"),
+    bad("quality-reference-missing", lambda c: c.stt(quality=[
+        {"source": str(c.mgsm_file), "reference": str(c.tmp / "missing_de.tsv"), "lang": "de"}]),
+        "{tmp}/missing_de.tsv"),  # found before anything is translated (no cache part written)
     bad("config-retries-negative", lambda c: c.stt(retries=-1),
         "config key 'translation.retries': must be an integer >= 0, got -1", found="parse"),
     bad("config-round-trip-chrf-over-100", lambda c: c.stt(filters={**c.no_filters, "round_trip_min_chrf": 150}),
