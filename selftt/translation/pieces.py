@@ -41,7 +41,7 @@ class PieceSettings:
     max_new_tokens_ratio: float
     max_new_tokens_extra: int
     answer_markers: tuple[str, str] | None
-    retries: int = 1
+    retries: int = 3
     """Pieces whose translation fails a piece check are translated again this often, each time with
     the next ``n_shots`` shot pairs of the shots file (rotating), greedy as before."""
 

@@ -45,7 +45,7 @@ class TranslationSettings:
     the translated answer is read back from between them (None: no marking; the separately
     translated answer is searched for in the translated context). See
     :mod:`selftt.translation.projection`."""
-    retries: int = 1
+    retries: int = 3
     """Pieces whose translation fails a piece check (echoed source, loop, cut off, wrong language,
     lost question mark, length) are translated again this often with the next shots of the shots
     file (see :class:`selftt.translation.pieces.PieceCheck`); 0: never."""

@@ -262,7 +262,7 @@ def test_retry_that_fails_again_keeps_first_and_rotates_further(fake):
 
 def test_truncated_piece_retried(fake):
     fake.finish = {"The museum opens at nine.": "length"}
-    out = run(["The museum opens at nine."])
+    out = run(["The museum opens at nine."], retries=1)
     # retried once, still cut off: the first output stays, with its finish reason
     assert out == [("Das Museum öffnet um neun.", ["length"])]
     assert len(fake.calls) == 2
