@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from lightning.fabric.utilities.seed import seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
@@ -139,6 +140,16 @@ class SelfTTCLI(LightningCLI):
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
         parser.add_lightning_class_args(RankWatchdog, "watchdog")
         parser.add_lightning_class_args(TrainingThroughput, "throughput")
+
+    def _set_seed(self) -> None:
+        """LightningCLI's seeding without its "Seed set to N" line, which stood before the one
+        ``selftt: error`` line of a setting refused when the callbacks are built; the seed used
+        is in the run's config.yaml."""
+        seed = self._get(self.config, "seed_everything")
+        if seed is False:
+            return
+        seed = seed_everything(None if seed is True else seed, workers=True, verbose=False)
+        (self.config[self.subcommand] if self.subcommand else self.config)["seed_everything"] = seed
 
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
         """LightningCLI's parsing, then selftt's checks of the parsed values before anything is

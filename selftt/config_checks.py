@@ -11,6 +11,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import is_dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,10 @@ _RANGES: list[tuple[str, float | None, bool, float | None, bool]] = [
     ("translation.max_new_tokens_extra", 0, True, None, False),
     ("translation.filters.max_repeated_ngram_fraction", 0, True, 1, True),
     ("translation.filters.min_script_fraction", 0, True, 1, True),
+    ("translation.filters.min_language_confidence", 0, True, 1, True),
+    ("translation.filters.round_trip_min_chrf", 0, True, 100, True),
+    ("translation.filters.answer_min_score", 1, True, 100, True),  # a 0-100 score: 0.8 is a slip for 80
+    ("translation.retries", 0, True, 16, True),  # greedy: past the shots file's rotations prompts repeat
     ("translation.quality.limit", 1, True, None, False),
     ("translation.log_samples", 0, True, None, False),
     ("evaluation.max_examples", 0, True, None, False),
@@ -165,8 +170,27 @@ def check_ckpt_path(ckpt_path: Any) -> None:
     raise DataError(ckpt_path, f"--ckpt_path is a directory, not a checkpoint file; give one of: {names}")
 
 
+SETTING_GROUPS = ("translation.prompt", "translation.generation", "translation.filters", "model.lora", "model.generation")
+"""Keys whose value is a group of settings (a dataclass): null or a list there is refused."""
+
+
+def check_setting_groups(config: Any) -> None:
+    """Each of :data:`SETTING_GROUPS` that the config gives is a mapping of settings."""
+    plain = _as_plain(config)
+    for key in SETTING_GROUPS:
+        section, _, name = key.partition(".")
+        group = _as_plain(plain.get(section)) if isinstance(plain, dict) else None
+        if not isinstance(group, dict) or name not in group:
+            continue
+        value = _as_plain(group[name])
+        if not isinstance(value, dict) and not is_dataclass(value):
+            shown = "null" if value is None else f"a {type(value).__name__} ({value!r:.60})"
+            raise ConfigError(key, f"must be a mapping of its settings (key: value), got {shown}")
+
+
 def check_config(config: Any) -> None:
     """All checks of a parsed config (one subcommand's section)."""
+    check_setting_groups(config)
     check_numbers(config)
     check_folders(config)
     check_ckpt_path(_as_plain(config).get("ckpt_path"))

@@ -28,7 +28,8 @@ def self_translation_section(coll: Collection) -> list[str]:
         "What the filters kept of the self-translations of the runs in the tables (one number when "
         "the runs agree, else min-max). Rejected: examples per filter rule; an example failing "
         "several rules counts for each. Answer found (extractive QA): read back from the answer "
-        "markers / found exactly / by fuzzy matching / not found (dropped).",
+        "markers / found exactly / by fuzzy matching / not found (dropped by the answer_in_context "
+        "rule unless translation.filters.qa_answer is keep).",
         "",
         "| Task | Lang | Runs | Kept | Kept % | Rejected by | Answer found (marker/exact/fuzzy/none) |",
         "|:---|:---|---:|---:|---:|:---|:---|",

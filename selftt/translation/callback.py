@@ -33,6 +33,10 @@ from selftt.utils.distributed import Distributed
 log = logging.getLogger(__name__)
 
 
+MAX_RETRIES = 16
+"""The most ``translation.retries`` (greedy retries past the shots file's rotations repeat a prompt)."""
+
+
 @dataclass
 class QualityReference:
     """A human-translated parallel set to score the model's own translations against."""
@@ -114,8 +118,8 @@ class SelfTranslateCallback(Callback):
         if segment not in SEGMENTS:
             raise ConfigError("translation.segment", f"must be one of {', '.join(SEGMENTS)}, got {segment!r}")
         check_markers(answer_markers, "translation.answer_markers")
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ConfigError("translation.retries", f"must be an integer >= 0, got {retries!r}")
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
+            raise ConfigError("translation.retries", f"must be an integer in [0, {MAX_RETRIES}], got {retries!r}")
         self.quality = list(quality or [])
         for i, ref in enumerate(self.quality):
             check_language(ref.lang, f"translation.quality[{i}].lang")

@@ -125,7 +125,9 @@ def translate_pieces(
             i for i, out in enumerate(outputs) if check.fails(unique[i], out.text, out.finish_reason, i in marked)
         ]
         tried = len(failing)
-        for attempt in range(1, settings.retries + 1 if settings.prompt.n_shots else 1):
+        # greedy: past the shots file's distinct rotations a retry would repeat a prompt
+        attempts = min(settings.retries, len(shots) - 1) if settings.prompt.n_shots else 0
+        for attempt in range(1, attempts + 1):
             if not failing:
                 break
             other = _rotated(shots, attempt, settings.prompt.n_shots)
@@ -143,7 +145,7 @@ def translate_pieces(
             failing = still
     if tried:
         log.info(
-            "selftt: %s->%s: %d of %d pieces failed a piece check; %d repaired by %d retries with other shots",
+            "%s->%s: %d of %d pieces failed a piece check; %d repaired by up to %d retries with other shots",
             src_lang, tgt_lang, tried, len(unique), tried - len(failing), settings.retries,
         )
     by_piece = {piece: out for piece, out in zip(unique, outputs, strict=True)}

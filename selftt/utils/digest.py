@@ -71,7 +71,7 @@ def file_sha256(path: str | Path) -> str:
             return known
         if before.st_size > _ANNOUNCE:
             log.info(
-                "selftt: hashing %s (%.1f GB) once, to tell its versions apart", real, before.st_size / 1e9
+                "hashing %s (%.1f GB) once, to tell its versions apart", real, before.st_size / 1e9
             )
         started = _now_ns()
         digest = _hash_file(real)

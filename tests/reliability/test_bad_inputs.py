@@ -439,12 +439,20 @@ CASES = [
     bad("quality-reference-missing", lambda c: c.stt(quality=[
         {"source": str(c.mgsm_file), "reference": str(c.tmp / "missing_de.tsv"), "lang": "de"}]),
         "{tmp}/missing_de.tsv"),  # found before anything is translated (no cache part written)
+    bad("config-filters-null", lambda c: c.stt(filters=None),
+        "config key 'translation.filters': must be a mapping of its settings (key: value), got null", found="parse"),
+    bad("config-prompt-a-list", lambda c: c.stt(prompt=[2]),
+        "config key 'translation.prompt': must be a mapping of its settings", found="parse"),
+    bad("config-retries-too-many", lambda c: c.stt(retries=1000000),
+        "config key 'translation.retries': must be in [0, 16], got 1000000", found="parse"),
+    bad("config-answer-score-on-a-0-1-scale", lambda c: c.stt(filters={**c.no_filters, "answer_min_score": 0.8}),
+        "config key 'translation.filters.answer_min_score': must be in [1, 100], got 0.8", found="parse"),
     bad("config-retries-negative", lambda c: c.stt(retries=-1),
-        "config key 'translation.retries': must be an integer >= 0, got -1", found="parse"),
+        "config key 'translation.retries': must be in [0, 16], got -1", found="parse"),
     bad("config-round-trip-chrf-over-100", lambda c: c.stt(filters={**c.no_filters, "round_trip_min_chrf": 150}),
-        "config key 'translation.filters.round_trip_min_chrf': must be a number from 0 to 100, got 150", found="parse"),
+        "config key 'translation.filters.round_trip_min_chrf': must be in [0, 100], got 150", found="parse"),
     bad("config-language-confidence-over-1", lambda c: c.stt(filters={**c.no_filters, "min_language_confidence": 2}),
-        "config key 'translation.filters.min_language_confidence': must be a number in [0, 1], got 2", found="parse"),
+        "config key 'translation.filters.min_language_confidence': must be in [0, 1], got 2", found="parse"),
     bad("config-language-id-candidate-not-a-code",
         lambda c: c.stt(filters={**c.no_filters, "language_id_candidates": ["ukrainian"]}),
         "config key 'translation.filters.language_id_candidates[0]': 'ukrainian' is not a language code",
@@ -469,6 +477,7 @@ def test_bad_input_ends_with_one_line_and_leaves_files_alone(case, ctx, run_self
     assert lines and lines[-1].startswith("selftt: error: "), shown
     assert sum(line.startswith("selftt: error") for line in lines) == 1, shown
     assert "Traceback" not in result.stderr, shown
+    assert not any(line.startswith("Seed set to") for line in lines), shown  # nothing printed before the error
     assert len(lines[-1]) < 600, lines[-1]
     print(f"{case.id}: {lines[-1]}")
     for text in [*case.expected, *ctx.expect]:

@@ -372,3 +372,11 @@ def test_each_retry_sees_a_different_prompt(n_pairs, n_shots):
     assert len(set(starts)) == n_pairs  # every rotation once before any repeats
     assert pieces_module._rotated(shots, 1, n_shots)[0] == shots[n_shots % n_pairs or 1]
     assert all(sorted(pieces_module._rotated(shots, a, n_shots)) == sorted(shots) for a in range(2 * n_pairs))
+
+
+def test_retries_stop_where_the_shots_run_out_of_rotations(fake):
+    fake.always_echo = {"The museum opens at nine."}
+    run(["The museum opens at nine."], retries=16)
+    assert len(fake.calls) == len(SHOTS)  # the first try and one retry per other rotation
+    prompts = [c["prompts"][0] for c in fake.calls]
+    assert len(set(prompts)) == len(prompts)
