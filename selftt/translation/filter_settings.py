@@ -11,6 +11,7 @@ from typing import Literal
 
 from selftt.errors import ConfigError
 from selftt.languages import get_language
+from selftt.translation.language_id import supported
 from selftt.translation.length_bounds import DEFAULT_LENGTH_BOUNDS, estimate_length_bounds
 
 
@@ -103,6 +104,11 @@ class FilterSettings:
             raise ConfigError(f"{key}.language_id_candidates", f"must be a list of language codes, got {candidates!r}")
         for i, lang in enumerate(candidates or []):
             get_language(lang, f"{key}.language_id_candidates[{i}]")
+            if self.language_id and not supported(lang):
+                raise ConfigError(
+                    f"{key}.language_id_candidates[{i}]",
+                    f"Lingua, the language identifier, has no model for '{lang}'; leave it out",
+                )
         if self.qa_answer not in ("filter", "keep"):
             raise ConfigError(f"{key}.qa_answer", f"must be 'filter' or 'keep', got {self.qa_answer!r}")
         if self.length_bounds is None:

@@ -71,6 +71,8 @@ def marker_problem(markers: object) -> str | None:
     opening, closing = markers
     if opening != closing and (opening in closing or closing in opening):
         return "one marker must not contain the other"
+    if unicodedata.category(opening[0]) == "Pe" or unicodedata.category(closing[-1]) == "Ps":
+        return "the opening marker first (a closing bracket opens, or an opening one closes)"
     return None
 
 

@@ -453,6 +453,13 @@ CASES = [
         "config key 'translation.filters.round_trip_min_chrf': must be in [0, 100], got 150", found="parse"),
     bad("config-language-confidence-over-1", lambda c: c.stt(filters={**c.no_filters, "min_language_confidence": 2}),
         "config key 'translation.filters.min_language_confidence': must be in [0, 1], got 2", found="parse"),
+    bad("config-language-id-candidate-without-a-model",
+        lambda c: c.stt(filters={**c.no_filters, "language_id": True, "language_id_candidates": ["uk", "tlh"]}),
+        "config key 'translation.filters.language_id_candidates[1]': Lingua, the language identifier, has no model "
+        "for 'tlh'", found="parse"),
+    bad("config-answer-markers-reversed", lambda c: c.stt(answer_markers=["]", "["]),
+        "config key 'translation.answer_markers': must be [open, close] or null: the opening marker first",
+        found="parse"),
     bad("config-language-id-candidate-not-a-code",
         lambda c: c.stt(filters={**c.no_filters, "language_id_candidates": ["ukrainian"]}),
         "config key 'translation.filters.language_id_candidates[0]': 'ukrainian' is not a language code",

@@ -18,7 +18,9 @@ CONTEXT = "Berlin ist die Hauptstadt Deutschlands."
 
 
 # ---------------------------------------------------------------- check_markers
-@pytest.mark.parametrize("markers", [None, ("[", "]"), ["<<", ">>"], ("**", "**"), ("@", "@"), ("【", "】")])
+@pytest.mark.parametrize(
+    "markers", [None, ("[", "]"), ["<<", ">>"], ("**", "**"), ("@", "@"), ("【", "】"), ("«", "»"), ("„", "“")]
+)
 def test_check_markers_ok(markers):
     assert check_markers(markers) is None
 
@@ -37,6 +39,9 @@ def test_check_markers_ok(markers):
         ("[", "[["),  # one inside the other
         ("<<", "<"),
         ("[", 1),
+        ("]", "["),  # reversed brackets
+        ("】", "【"),
+        ("(", "("),
         [],
         {"open": "[", "close": "]"},
     ],
