@@ -168,6 +168,12 @@ def run_one(translating, task_name, examples, lang, config, args) -> tuple:
     return row, outcome
 
 
+def _config_label(row: dict) -> str:
+    """The configuration's name, with its retries where they are not those of ``before``."""
+    retries = row.get("retries")
+    return row["config"] if row["config"] == "before" or retries is None else f"{row['config']} (retries {retries})"
+
+
 def markdown(result: dict) -> list[str]:
     lines = [f"# Self-translation yield ({result['data']})", ""]
     lines += _common.environment_markdown(result["environment"]) + [""]
@@ -178,7 +184,7 @@ def markdown(result: dict) -> list[str]:
         q = r.get("quality", {})
         found = r.get("answer_found")
         rows.append(
-            [r["task"], r["lang"], r["config"], f"{r['kept']}/{r['total']}", r["kept_share"]]
+            [r["task"], r["lang"], _config_label(r), f"{r['kept']}/{r['total']}", r["kept_share"]]
             + [q.get(k, "") for k in ("chrf_context", "chrf_question", "chrf_answer", "answer_em", "answer_f1")]
             + ["/".join(str(found[m]) for m in ("marker", "exact", "fuzzy", "none")) if found else ""]
             + [", ".join(f"{k} {v}" for k, v in r["rejected_by"].items() if v) or "none"]
