@@ -247,12 +247,17 @@ def test_answer_nowhere_kept_with_qa_answer_keep(tmp_path, fake, translating, ex
     assert translated["answer"] == "Paris" and translated["answer_start"] is None
 
 
-def test_two_questions_one_context(tmp_path, fake, translating):
+def two_questions(tmp_path) -> list[dict]:
+    """Two questions on CONTEXT: one answered in its first sentence, one in its second."""
     path = write_squad(
-        tmp_path / "dev.json",
+        tmp_path / "two.json",
         [qa("q1", "What is Berlin?", ("the capital", 10)), qa("q2", "What does Berlin have?", ("many museums", 41))],
     )
-    examples = QATask().load(str(path), "en")
+    return QATask().load(str(path), "en")
+
+
+def test_two_questions_one_context(tmp_path, fake, translating):
+    examples = two_questions(tmp_path)
     fake.table["Berlin is [the capital] of Germany."] = "Berlin ist [die Hauptstadt] Deutschlands."
     fake.table["the capital"] = "die Hauptstadt"
     outcome = run(tmp_path, translating, examples)
@@ -312,11 +317,7 @@ def test_round_trip_rejects_unfaithful_back_translation(tmp_path, fake, translat
 
 
 def test_round_trip_translates_back_only_what_the_other_rules_keep(tmp_path, fake, translating):
-    path = write_squad(
-        tmp_path / "two.json",
-        [qa("q1", "What is Berlin?", ("the capital", 10)), qa("q2", "What does Berlin have?", ("many museums", 41))],
-    )
-    examples = QATask().load(str(path), "en")
+    examples = two_questions(tmp_path)
     fake.table["Berlin is [the capital] of Germany."] = "Berlin ist [die Hauptstadt] Deutschlands."
     fake.table["It has [many museums]."] = "Es hat etwas."  # markers lost, answer nowhere: answer_in_context
     fake.table["the capital"] = "die Hauptstadt"
