@@ -142,7 +142,8 @@ class SelfTranslateCallback(Callback):
         if translator_model:
             check_model_path(translator_model, "translation.translator_model")
         self.outcomes: dict[str, TranslationOutcome] = {}
-        self._reference_pairs: list[list[tuple[str, str]]] = []
+        self._references: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]] = []
+        """Per quality reference: its (source, reference) pairs and the en->lang shots, read in setup."""
         self.scores: dict[str, dict[str, float]] = {}
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
@@ -150,10 +151,10 @@ class SelfTranslateCallback(Callback):
         bad input fails fast, not after the whole translation has run."""
         if stage != "fit":
             return
-        self._reference_pairs = []
-        for ref in self.quality:
-            self._reference_pairs.append(load_reference_pairs(ref.source, ref.reference, ref.limit))
-            load_shots(self.settings.shots_file, "en", ref.lang)
+        self._references = [
+            (load_reference_pairs(ref.source, ref.reference, ref.limit), load_shots(self.settings.shots_file, "en", ref.lang))
+            for ref in self.quality
+        ]
         datamodule = trainer.datamodule
         if not isinstance(datamodule, TranslationConsumer):
             return
@@ -187,8 +188,8 @@ class SelfTranslateCallback(Callback):
                 self._log_outcome(trainer, outcome)
         if requests and dist.is_main:
             self._log_metrics(trainer, {f"data/size/{k}": v for k, v in datamodule.component_sizes.items()})
-        for ref, pairs in zip(self.quality, self._reference_pairs, strict=True):
-            self._score(trainer, translating, translator, ref, pairs, dist)
+        for ref, (pairs, shots) in zip(self.quality, self._references, strict=True):
+            self._score(trainer, translating, translator, ref, pairs, shots, dist)
         del translating
 
     def translating_model(self, pl_module: LightningModule) -> TranslatingModel:
@@ -268,9 +269,9 @@ class SelfTranslateCallback(Callback):
         translator: SelfTranslator,
         ref: QualityReference,
         pairs: list[tuple[str, str]],
+        shots: list[tuple[str, str]],
         dist: Distributed,
     ) -> None:
-        shots = load_shots(self.settings.shots_file, "en", ref.lang)
         mine = [text for text, _ in pairs][dist.rank :: dist.world_size]
         out = translator.translate_texts(translating, mine, "en", ref.lang, shots)
         gathered = dist.gather(out)
