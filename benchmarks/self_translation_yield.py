@@ -12,7 +12,9 @@ duplicates). Optionally (``--round-trip``) today's defaults plus the round-trip 
 parallel across languages by question id, so every translated example has a human reference:
 chrF (sacrebleu, 0-100) of the kept contexts, questions and answers against it, and exact match
 / F1 of each kept answer span against the human answers (selftt's MLQA-style QA metrics). The
-same for 100 GSM8K training examples (no human translation: kept share per rule only).
+same for 100 GSM8K training examples (no human translation: kept share per rule only), plus the
+same filters run on MGSM's human translations of GSM8K test questions (``human (MGSM
+questions)``: how many correct translations the rules, the numbers rule above all, would reject).
 
 Translations are cached in ``--cache-dir`` like any selftt run, so a re-run after an interruption
 only translates what is missing. Writes ``benchmarks/results/self_translation_yield.{json,md}``.
@@ -68,6 +70,32 @@ def gsm8k_examples(n: int) -> list[dict]:
     from selftt.tasks import get_task
 
     return get_task("math").load(str(SHARED / "gsm8k" / "train.jsonl"), "en")[:n]
+
+
+def human_math_row(lang: str) -> dict:
+    """The default filters (numbers rule included) run on MGSM's human translations of 250 GSM8K
+    test questions: a filter that rejects many of these would throw away correct translations."""
+    from selftt.tasks import get_task
+    from selftt.translation.filters import FilterSettings, count_reasons, filter_example
+
+    task = get_task("math")
+    english, human = (task.load(str(SHARED / "mgsm" / f"mgsm_{code}.tsv"), code) for code in ("en", lang))
+    verdicts = [
+        filter_example(task, en, tgt, lang, FilterSettings(), fields=("question",), src_lang="en")
+        for en, tgt in zip(english, human, strict=True)
+    ]
+    counts = count_reasons(verdicts)
+    return {
+        "task": "math",
+        "lang": lang,
+        "config": "human (MGSM questions)",
+        "retries": None,
+        "total": counts["total"],
+        "kept": counts["kept"],
+        "kept_share": round(100.0 * counts["kept"] / max(counts["total"], 1), 1),
+        "rejected_by": {k: v for k, v in counts.items() if k not in ("kept", "total")},
+        "answer_found": None,
+    }
 
 
 # ---------------------------------------------------------------------------- settings
@@ -230,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.math:
         examples = gsm8k_examples(args.math)
         for lang in args.math_langs or args.langs:
+            rows.append(human_math_row(lang))
             for config in args.configs:
                 row, _ = run_one(translating, "math", examples, lang, config, args)
                 rows.append(row)
