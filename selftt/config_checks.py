@@ -170,7 +170,14 @@ def check_ckpt_path(ckpt_path: Any) -> None:
     raise DataError(ckpt_path, f"--ckpt_path is a directory, not a checkpoint file; give one of: {names}")
 
 
-SETTING_GROUPS = ("translation.prompt", "translation.generation", "translation.filters", "model.lora", "model.generation")
+SETTING_GROUPS = (
+    "translation.prompt",
+    "translation.generation",
+    "translation.filters",
+    "translation.engine",
+    "model.lora",
+    "model.generation",
+)
 """Keys whose value is a group of settings (a dataclass): null or a list there is refused."""
 
 

@@ -267,13 +267,21 @@ class BatchedGenerator:
         return [self._finish(out[row, width:].tolist(), budget, stop) for row, budget in enumerate(budgets)]
 
     def _finish(self, new_ids: list[int], budget: int, stop: Sequence[str]) -> Generation:
-        """A row's new tokens as text, cut at the first end token or stop string, and why it ended."""
-        new_ids = new_ids[:budget]
-        end = next((k for k, token in enumerate(new_ids) if token in self.end_ids), None)
-        text = self.tokenizer.decode(new_ids[:end], skip_special_tokens=True)
-        cut = cut_at_stop(text, stop)
-        if len(cut) < len(text):
-            return Generation(cut, "stop")
-        if end is not None:
-            return Generation(text, "end")
-        return Generation(text, "length" if len(new_ids) >= budget else "end")
+        return finish_generation(self.tokenizer, self.end_ids, new_ids, budget, stop)
+
+
+def finish_generation(
+    tokenizer, end_ids: Sequence[int], new_ids: Sequence[int], budget: int, stop: Sequence[str]
+) -> Generation:
+    """A prompt's generated tokens as text, cut at the first end token or stop string, and why it
+    ended: how every engine turns tokens into a :class:`Generation`, so that engines that generate
+    the same tokens record the same text."""
+    new_ids = list(new_ids)[:budget]
+    end = next((k for k, token in enumerate(new_ids) if token in end_ids), None)
+    text = tokenizer.decode(new_ids[:end], skip_special_tokens=True)
+    cut = cut_at_stop(text, stop)
+    if len(cut) < len(text):
+        return Generation(cut, "stop")
+    if end is not None:
+        return Generation(text, "end")
+    return Generation(text, "length" if len(new_ids) >= budget else "end")

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 
+from selftt.engines.settings import EngineSettings
 from selftt.errors import ConfigError
 from selftt.modules.generation import GenerationSettings
 from selftt.modules.loading import check_model_path, load_causal_lm, load_tokenizer, resolve_dtype
@@ -75,6 +76,7 @@ class SelfTranslateCallback(Callback):
         segment: Segment = "sentence",
         answer_markers: tuple[str, str] | None = ("[", "]"),
         retries: int = 3,
+        engine: EngineSettings = EngineSettings(),  # noqa: B008
     ) -> None:
         """
         Args:
@@ -104,12 +106,19 @@ class SelfTranslateCallback(Callback):
                 5 XQuAD paragraphs (Gemma 3 270M) 3 retries keep 63.5% of German and 39.2% of
                 Chinese examples against 40.5% and 17.6% with 1, with the same chrF of the kept
                 (+-2.5; benchmarks/self_translation_yield.py --paragraphs 5 --retries N).
+            engine: The generation engine: ``name: hf`` (default, the model in this process) or
+                ``name: vllm`` (a vLLM worker process serving the base model's folder; see
+                selftt.engines.settings.EngineSettings and the README's "vLLM" section).
 
         Raises:
             ConfigError: a setting out of range, naming its ``translation.*`` key.
         """
         prompt.validate("translation.prompt")
         generation.validate("translation.generation")
+        engine.validate("translation.engine")
+        if engine.name == "vllm" and generation.do_sample:
+            raise ConfigError("translation.engine.name", "the vllm engine decodes greedily only; set do_sample: false")
+        self.engine = engine
         filters.validate("translation.filters")
         if chunk_size < 1:
             raise ConfigError("translation.chunk_size", f"must be >= 1, got {chunk_size}")
@@ -179,30 +188,33 @@ class SelfTranslateCallback(Callback):
         translator = SelfTranslator(datamodule.task, self.settings)
         dist = Distributed.from_trainer(trainer)
         translating = self.translating_model(pl_module)
-        for request in requests:
-            outcome = translator.run(translating, request.examples, request.src_lang, request.lang, dist)
-            consumer.add_translated(outcome.translated)
-            self.outcomes[request.lang] = outcome
-            if dist.is_main:
-                self._write_dataset(outcome)
-                self._log_outcome(trainer, outcome)
-        if requests and dist.is_main:
-            self._log_metrics(trainer, {f"data/size/{k}": v for k, v in datamodule.component_sizes.items()})
-        for ref, (pairs, shots) in zip(self.quality, self._references, strict=True):
-            self._score(trainer, translating, translator, ref, pairs, shots, dist)
+        try:
+            for request in requests:
+                outcome = translator.run(translating, request.examples, request.src_lang, request.lang, dist)
+                consumer.add_translated(outcome.translated)
+                self.outcomes[request.lang] = outcome
+                if dist.is_main:
+                    self._write_dataset(outcome)
+                    self._log_outcome(trainer, outcome)
+            if requests and dist.is_main:
+                self._log_metrics(trainer, {f"data/size/{k}": v for k, v in datamodule.component_sizes.items()})
+            for ref, (pairs, shots) in zip(self.quality, self._references, strict=True):
+                self._score(trainer, translating, translator, ref, pairs, shots, dist)
+        finally:
+            translating.close()
         del translating
 
     def translating_model(self, pl_module: LightningModule) -> TranslatingModel:
         """The model that translates: ``translator_model`` where set, loaded like the trained one
         (full precision, no adapter), else the trained module's base model."""
         if not self.translator_model:
-            return TranslatingModel.of_module(pl_module)
+            return replace(TranslatingModel.of_module(pl_module), engine=self.engine)
         device = pl_module.device
         key = "translation.translator_model"
         tokenizer = load_tokenizer(self.translator_model, pl_module.trust_remote_code, key)
         dtype = resolve_dtype("auto", device)
         model = load_causal_lm(self.translator_model, "none", device, dtype, pl_module.trust_remote_code, key)
-        return TranslatingModel(model, tokenizer, self.translator_model, "none")
+        return TranslatingModel(model, tokenizer, self.translator_model, "none", self.engine)
 
     # ------------------------------------------------------------------ reporting
     def data_summary(self) -> dict[str, dict]:

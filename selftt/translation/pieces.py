@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from selftt.engines.protocol import TextGenerator
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.translation.filters import FilterSettings, check_text
 from selftt.translation.projection import mark_span, read_marked
@@ -83,6 +84,7 @@ def translate_pieces(
     shots: list[tuple[str, str]],
     settings: PieceSettings,
     spans: Sequence[Span | None] | None = None,
+    generator: TextGenerator | None = None,
 ) -> list[tuple[str, list[str]]]:
     """(translation, finish reason of each translated piece) for each of ``texts``.
 
@@ -93,6 +95,8 @@ def translate_pieces(
         shots: the prompt's (source, target) shot pairs.
         settings: segmentation, prompt, decoding and token budgets.
         spans: per text, the (start, end) of an answer span to mark, or None.
+        generator: the engine that generates (default: ``BatchedGenerator`` on ``model``; see
+            :class:`selftt.engines.protocol.TextGenerator`).
 
     Returns:
         Per text, the joined translation and the finish reasons of its pieces (see
@@ -117,7 +121,7 @@ def translate_pieces(
     # one piece in, one piece out: a line break ends it (except for whole fields), as do the prompt's stop strings
     stop = settings.prompt.stop_strings(src_lang)
     stop = stop if settings.segment == "none" else ["\n", *stop]
-    generator = BatchedGenerator(model, tokenizer, settings.generation)
+    generator = generator if generator is not None else BatchedGenerator(model, tokenizer, settings.generation)
     with adapter_disabled(model):
         outputs = generator.generate_detailed(prompts, stop=stop, max_new_tokens=budgets)
         check = PieceCheck(src_lang, tgt_lang, shots, settings.answer_markers)

