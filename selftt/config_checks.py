@@ -177,6 +177,7 @@ SETTING_GROUPS = (
     "translation.engine",
     "model.lora",
     "model.generation",
+    "model.engine",
 )
 """Keys whose value is a group of settings (a dataclass): null or a list there is refused."""
 

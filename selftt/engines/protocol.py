@@ -18,6 +18,16 @@ class TextGenerator(Protocol):
     :func:`selftt.modules.generation.finish_generation`, so equal tokens give equal records.
     """
 
+    def generate(
+        self,
+        prompts: Sequence[str],
+        stop: Sequence[str] = (),
+        max_new_tokens: Sequence[int] | int | None = None,
+        add_special_tokens: bool = True,
+        progress: bool = False,
+        desc: str = "generating",
+    ) -> list[str]: ...
+
     def generate_detailed(
         self,
         prompts: Sequence[str],

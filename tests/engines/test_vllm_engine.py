@@ -154,3 +154,72 @@ def test_vllm_translation_killed_mid_way_resumes_with_every_example_once(
     assert hf.returncode == 0, hf.stderr[-3000:]
     assert "(44 translated now, 0 from the cache)" in hf.stderr
     assert len(list((tmp_path / "cache").glob("*/part-*.jsonl"))) >= 2
+
+
+@pytest.mark.parametrize(
+    ("index", "tp", "visible", "expected"),
+    [
+        (None, 1, None, None),  # CPU: inherit
+        (0, 1, None, "0"),
+        (3, 1, None, "3"),
+        (1, 2, None, "2,3"),
+        (1, 1, "4,5,6,7", "5"),
+        (1, 2, "4,5,6,7", "6,7"),
+    ],
+)
+def test_each_ddp_rank_gets_its_own_gpus(index, tp, visible, expected):
+    from selftt.engines.vllm_engine import replica_gpus
+
+    assert replica_gpus(index, tp, visible) == expected
+
+
+def test_a_replica_beyond_the_visible_gpus_is_refused():
+    from selftt.engines.vllm_engine import replica_gpus
+
+    with pytest.raises(ConfigError, match="tensor_parallel_size"):
+        replica_gpus(2, 2, "0,1,2,3")
+
+
+@pytest.fixture(scope="session")
+def tiny_vllm_adapter(tiny_vllm_model, tmp_path_factory) -> Path:
+    """A rank-8 LoRA adapter on every linear layer of the tiny vLLM model, with random (non-zero)
+    weights, so that it changes what the model generates."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(1)
+    base = AutoModelForCausalLM.from_pretrained(tiny_vllm_model)
+    config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", init_lora_weights=False, task_type="CAUSAL_LM")
+    out = tmp_path_factory.mktemp("tiny-vllm-adapter")
+    get_peft_model(base, config).save_pretrained(out)
+    return out
+
+
+def _generations(run_dir: Path) -> list[str]:
+    predictions = next(run_dir.glob("predictions/val-step*/mgsm_de.jsonl"))
+    return [json.loads(line)["generation"] for line in predictions.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.slow
+def test_validate_on_vllm_serves_the_adapter_and_scores_like_hf(
+    tmp_path, vllm_interpreter, tiny_vllm_model, tiny_vllm_adapter, mgsm_file, write_config, run_selftt
+):
+    runs = {}
+    for name, engine, adapter in (("hf", "hf", True), ("vllm", "vllm", True), ("base", "vllm", False)):
+        model = {
+            "model_name_or_path": str(tiny_vllm_model),
+            "generation": {"max_new_tokens": 24},
+            "engine": {"name": engine, "python": vllm_interpreter, "enforce_eager": True},
+        }
+        if adapter:
+            model["adapter_path"] = str(tiny_vllm_adapter)
+        config = write_config(val_sets=[{"path": str(mgsm_file), "lang": "de"}], extra={"model": model}, filename=f"{name}.yaml")
+        result = run_selftt(["validate", "--config", str(config)], cwd=tmp_path, timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert ("starting vLLM" in result.stderr) == (engine == "vllm")
+        runs[name] = _generations(max((tmp_path / "logs" / "run").glob("version_*"), key=lambda p: int(p.name.split("_")[1])))
+    assert len(runs["hf"]) == 5
+    same = sum(a == b for a, b in zip(runs["hf"], runs["vllm"], strict=True))
+    assert same >= 4, list(zip(runs["hf"], runs["vllm"], strict=True))  # measured: 5 of 5
+    assert runs["base"] != runs["vllm"], "the adapter must change what is generated"
