@@ -133,6 +133,18 @@ def main(argv: list[str] | None = None) -> int:
         [[f"{r['set']} ({result['prompts'][r['set']]})", r["method"], r["seconds"], r["tokens"], r["tok_per_s"],
           r["speedup_vs_hf"], f"{100 * r['identical']:.0f}%"] for r in rows],  # fmt: skip
     )
+    targets = []
+    for name in sets:
+        ours = next(r for r in rows if r["set"] == name and r["method"] == "selftt vllm")
+        plain = next(r for r in rows if r["set"] == name and r["method"] == "vllm direct")
+        fast = ours["speedup_vs_hf"] >= 2.0 and ours["identical"] == 1.0
+        overhead = ours["seconds"] / plain["seconds"] - 1
+        targets.append(f"- {name}: selftt on vLLM {ours['speedup_vs_hf']}x selftt hf, {100 * ours['identical']:.0f}% "
+                       f"identical (target >= 2x and 100%): {_common.verdict(fast)}")  # fmt: skip
+        targets.append(f"- {name}: selftt on vLLM vs vLLM direct: {100 * overhead:+.1f}% time (target <= +10%): "
+                       f"{_common.verdict(overhead <= 0.10)}")  # fmt: skip
+    result["targets"] = targets
+    lines += ["", *targets]
     lines += ["", "Engine start (not in the seconds above): " + "; ".join(f"{k} {v} s" for k, v in result["engine_start_s"].items())]
     json_path, md_path = _common.save(args.out, NAME, result, lines)
     print("\n".join(lines))
