@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -59,7 +60,9 @@ def direct(python: str, request: dict) -> dict:
         source, target = Path(folder) / "request.json", Path(folder) / "result.json"
         source.write_text(json.dumps(request), encoding="utf-8")
         script = _common.REPO / "benchmarks" / "vllm_direct.py"
-        subprocess.run([python, str(script), str(source), str(target)], check=True, stdout=subprocess.DEVNULL)
+        # the same core binding selftt's worker gets (vLLM's CPU default leaves one core unused)
+        env = {**os.environ, "VLLM_CPU_OMP_THREADS_BIND": os.environ.get("VLLM_CPU_OMP_THREADS_BIND", f"0-{(os.cpu_count() or 1) - 1}")}
+        subprocess.run([python, str(script), str(source), str(target)], check=True, stdout=subprocess.DEVNULL, env=env)
         return json.loads(target.read_text(encoding="utf-8"))
 
 

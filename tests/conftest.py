@@ -177,6 +177,26 @@ def pythonpath_env():
     return with_pythonpath
 
 
+def translation_cache_ids(cache_root: Path) -> list[str]:
+    """The example ids of every record in the translation cache parts under ``cache_root``
+    (a line cut short by a kill, or empty, is skipped)."""
+    import contextlib
+    import json
+
+    ids = []
+    for part in sorted(cache_root.glob("*/part-*.jsonl")):
+        for line in part.read_bytes().split(b"\n"):
+            with contextlib.suppress(ValueError):
+                ids.append(json.loads(line)["id"])
+    return ids
+
+
+@pytest.fixture(scope="session")
+def cache_ids():
+    """The ``translation_cache_ids`` helper."""
+    return translation_cache_ids
+
+
 @pytest.fixture
 def write_math():
     """The ``write_math_jsonl`` helper, for tests that need another size."""

@@ -26,7 +26,13 @@ from tqdm.auto import tqdm
 
 from selftt.engines.settings import EngineSettings
 from selftt.errors import ConfigError, SelfTTError
-from selftt.modules.generation import Generation, GenerationSettings, finish_generation
+from selftt.modules.generation import (
+    Generation,
+    GenerationSettings,
+    TextsOnly,
+    finish_generation,
+    token_budgets,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +42,7 @@ REQUEST_PROMPTS = 256
 progress bar move)."""
 
 
-class VLLMGenerator:
+class VLLMGenerator(TextsOnly):
     """Generates continuations with a vLLM engine in a worker process, started on first use.
 
     Args:
@@ -175,19 +181,6 @@ class VLLMGenerator:
         return answer
 
     # ------------------------------------------------------------------ generation
-    def generate(
-        self,
-        prompts: Sequence[str],
-        stop: Sequence[str] = (),
-        max_new_tokens: Sequence[int] | int | None = None,
-        add_special_tokens: bool = True,
-        progress: bool = False,
-        desc: str = "generating",
-    ) -> list[str]:
-        """The continuations of ``prompts`` (in their order); see :meth:`generate_detailed`."""
-        details = self.generate_detailed(prompts, stop, max_new_tokens, add_special_tokens, progress, desc)
-        return [g.text for g in details]
-
     def generate_detailed(
         self,
         prompts: Sequence[str],
@@ -202,12 +195,7 @@ class VLLMGenerator:
         if not prompts:
             return []
         self.start()
-        cap = self.settings.max_new_tokens
-        if max_new_tokens is None:
-            max_new_tokens = cap
-        if isinstance(max_new_tokens, int):
-            max_new_tokens = [max_new_tokens] * len(prompts)
-        budgets = [max(1, min(n, cap)) for n in max_new_tokens]
+        budgets = token_budgets(max_new_tokens, len(prompts), self.settings.max_new_tokens)
         encoded = [self.tokenizer(p, add_special_tokens=add_special_tokens)["input_ids"] for p in prompts]
         outputs: list[Generation] = []
         with tqdm(total=len(prompts), desc=desc, disable=not progress, dynamic_ncols=True) as bar:

@@ -122,7 +122,37 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> str:
     return text[:cut]
 
 
-class BatchedGenerator:
+class TextsOnly:
+    """``generate``: the texts of ``generate_detailed``, for engines that implement the latter."""
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        stop: Sequence[str] = (),
+        max_new_tokens: Sequence[int] | int | None = None,
+        add_special_tokens: bool = True,
+        progress: bool = False,
+        desc: str = "generating",
+    ) -> list[str]:
+        """The continuations of ``prompts`` (in their order); see :meth:`generate_detailed`."""
+        details = self.generate_detailed(prompts, stop, max_new_tokens, add_special_tokens, progress, desc)
+        return [g.text for g in details]
+
+    def generate_detailed(self, prompts, stop, max_new_tokens, add_special_tokens, progress, desc):
+        raise NotImplementedError
+
+
+def token_budgets(max_new_tokens: Sequence[int] | int | None, n: int, cap: int) -> list[int]:
+    """Per prompt, its new-token budget: ``max_new_tokens`` (one for all, one per prompt, or None:
+    ``cap``), each at least 1 and at most ``cap``."""
+    if max_new_tokens is None:
+        max_new_tokens = cap
+    if isinstance(max_new_tokens, int):
+        max_new_tokens = [max_new_tokens] * n
+    return [max(1, min(k, cap)) for k in max_new_tokens]
+
+
+class BatchedGenerator(TextsOnly):
     """Generates continuations for many prompts at once.
 
     Prompts are tokenized, sorted by length and packed into batches by a token budget, left
@@ -141,19 +171,6 @@ class BatchedGenerator:
         self.end_ids = end_token_ids(model, tokenizer)
         """Every token that ends a continuation: the generation config's EOS ids, the tokenizer's
         EOS and the chat template's end of turn."""
-
-    def generate(
-        self,
-        prompts: Sequence[str],
-        stop: Sequence[str] = (),
-        max_new_tokens: Sequence[int] | int | None = None,
-        add_special_tokens: bool = True,
-        progress: bool = False,
-        desc: str = "generating",
-    ) -> list[str]:
-        """The continuations of ``prompts`` (in their order); see :meth:`generate_detailed`."""
-        details = self.generate_detailed(prompts, stop, max_new_tokens, add_special_tokens, progress, desc)
-        return [g.text for g in details]
 
     @torch.no_grad()
     def generate_detailed(
@@ -178,11 +195,7 @@ class BatchedGenerator:
         if not prompts:
             return []
         settings = self.settings
-        if max_new_tokens is None:
-            max_new_tokens = settings.max_new_tokens
-        if isinstance(max_new_tokens, int):
-            max_new_tokens = [max_new_tokens] * len(prompts)
-        budgets = [max(1, min(n, settings.max_new_tokens)) for n in max_new_tokens]
+        budgets = token_budgets(max_new_tokens, len(prompts), settings.max_new_tokens)
         encoded = [self.tokenizer(p, add_special_tokens=add_special_tokens)["input_ids"] for p in prompts]
         batches = plan_batches(
             [len(e) for e in encoded], budgets, settings.max_batch_tokens, settings.max_batch_size

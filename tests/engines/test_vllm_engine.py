@@ -4,7 +4,6 @@ clear line for each way it can be misconfigured."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -98,18 +97,9 @@ def test_vllm_generates_what_hf_generates_on_real_translation_prompts(vllm_inter
     assert any(g.finish_reason == "stop" for g in out)
 
 
-def _cache_ids(cache_root: Path) -> list[str]:
-    ids = []
-    for part in sorted(cache_root.glob("*/part-*.jsonl")):
-        for line in part.read_bytes().split(b"\n"):
-            with contextlib.suppress(ValueError):  # empty, or a line cut short by the kill
-                ids.append(json.loads(line)["id"])
-    return ids
-
-
 @pytest.mark.slow
 def test_vllm_translation_killed_mid_way_resumes_with_every_example_once(
-    tmp_path, vllm_interpreter, tiny_vllm_model, write_config, write_math, run_selftt, no_filters
+    tmp_path, vllm_interpreter, tiny_vllm_model, write_config, write_math, run_selftt, no_filters, cache_ids
 ):
     write_math(tmp_path / "math_train.jsonl", n=48)
     extra = {
@@ -135,18 +125,18 @@ def test_vllm_translation_killed_mid_way_resumes_with_every_example_once(
     command = [sys.executable, "-m", "selftt", "translate", "--config", str(config)]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 900
-    while len(_cache_ids(tmp_path / "cache")) < 4 and time.time() < deadline and process.poll() is None:
+    while len(cache_ids(tmp_path / "cache")) < 4 and time.time() < deadline and process.poll() is None:
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    done_before = len(_cache_ids(tmp_path / "cache"))
+    done_before = len(cache_ids(tmp_path / "cache"))
     assert 4 <= done_before < 44, "the kill must land while translating"  # 44 = 48 - 4 held out
 
     resumed = run_selftt(["translate", "--config", str(config)], cwd=tmp_path, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"({44 - done_before} translated now, {done_before} from the cache)" in resumed.stderr
     assert "starting vLLM" in resumed.stderr
-    ids = _cache_ids(tmp_path / "cache")
+    ids = cache_ids(tmp_path / "cache")
     assert len(ids) == len(set(ids)) == 44, "every example exactly once"
 
     extra["translation"]["engine"] = {"name": "hf"}  # hf never reads what vLLM translated

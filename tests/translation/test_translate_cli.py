@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -32,15 +31,6 @@ def _stt_extra(tmp_path: Path, **translation) -> dict:
             **translation,
         },
     }
-
-
-def _cache_ids(cache_root: Path) -> list[str]:
-    ids = []
-    for part in sorted(cache_root.glob("*/part-*.jsonl")):
-        for line in part.read_bytes().split(b"\n"):
-            with contextlib.suppress(ValueError):  # empty, or a line cut short by the kill
-                ids.append(json.loads(line)["id"])
-    return ids
 
 
 @pytest.mark.slow
@@ -84,7 +74,7 @@ def test_fit_translates_filters_mixes_and_trains(tmp_path, math_file, write_conf
 
 @pytest.mark.slow
 def test_translation_killed_mid_way_resumes_without_losing_or_redoing_work(
-    tmp_path, write_config, write_math, run_selftt
+    tmp_path, write_config, write_math, run_selftt, cache_ids
 ):
     write_math(tmp_path / "math_train.jsonl", n=48)
     extra = _stt_extra(tmp_path, chunk_size=2, generation={"max_new_tokens": 48}, max_new_tokens_ratio=4.0)
@@ -95,17 +85,17 @@ def test_translation_killed_mid_way_resumes_without_losing_or_redoing_work(
         command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.time() + 240
-    while len(_cache_ids(tmp_path / "cache")) < 6 and time.time() < deadline and process.poll() is None:
+    while len(cache_ids(tmp_path / "cache")) < 6 and time.time() < deadline and process.poll() is None:
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    done_before = len(_cache_ids(tmp_path / "cache"))
+    done_before = len(cache_ids(tmp_path / "cache"))
     assert 6 <= done_before < 44, "the kill must land while translating"  # 44 = 48 - 4 held out
 
     resumed = run_selftt(["translate", "--config", str(config)], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"({44 - done_before} translated now, {done_before} from the cache)" in resumed.stderr
-    ids = _cache_ids(tmp_path / "cache")
+    ids = cache_ids(tmp_path / "cache")
     assert len(ids) == len(set(ids)) == 44, "every example exactly once"
 
 
@@ -119,11 +109,13 @@ def test_translate_writes_the_data_set_and_trains_nothing(tmp_path, write_config
     assert not list(tmp_path.rglob("*.ckpt")) and not list(tmp_path.rglob("adapter_model.safetensors"))
 
 
-def test_two_process_translation_translates_each_example_exactly_once(tmp_path, write_config, run_selftt):
+def test_two_process_translation_translates_each_example_exactly_once(
+    tmp_path, write_config, run_selftt, cache_ids
+):
     config = write_config(extra=_stt_extra(tmp_path), strategy="ddp", devices=2)
     result = run_selftt(["translate", "--config", str(config)], cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    ids = _cache_ids(tmp_path / "cache")
+    ids = cache_ids(tmp_path / "cache")
     assert len(ids) == len(set(ids)) == 20
     assert len(list((tmp_path / "cache").glob("*/part-*.jsonl"))) == 1, "rank 0 alone writes"
 
