@@ -43,12 +43,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--paragraphs", type=int, default=20, help="how many XQuAD paragraphs")
     p.add_argument("--math", type=int, default=100, help="GSM8K training examples (0: none)")
     p.add_argument("--math-langs", nargs="+", default=None, help="languages for math (default: --langs)")
-    p.add_argument("--configs", nargs="+", default=["before", "sentence"], help="before, sentence, round_trip")
+    p.add_argument(
+        "--configs",
+        nargs="+",
+        default=["before", "sentence"],
+        help="before, sentence, round_trip; 'human' alone: only the filters on MGSM's human translations (math)",
+    )
     p.add_argument("--retries", type=int, default=None, help="translation.retries of sentence/round_trip (default: selftt's)")
     p.add_argument("--cache-dir", type=Path, default=_common.REPO / "cache" / "yield")
     p.add_argument("--threads", type=int, default=_common.DEFAULT_THREADS, help="OMP_NUM_THREADS")
     p.add_argument("--out", type=Path, default=_common.DEFAULT_OUT, help="folder for the JSON + Markdown")
     p.add_argument("--name", default=NAME, help="file name of the results (without suffix)")
+    p.add_argument(
+        "--merge-into",
+        type=Path,
+        default=None,
+        help="a results JSON of this script: this run's rows replace its rows of the same task, language and "
+        "configuration (or are added), and the merged table is written there (JSON + Markdown)",
+    )
     return p.parse_args(argv)
 
 
@@ -227,6 +239,9 @@ def markdown(result: dict) -> list[str]:
         f"{r['quality'].get('chrf_question_common')} / {r['quality'].get('chrf_answer_common')}"
         for r in result["rows"] if r.get("quality")
     )]
+    if result.get("parts"):
+        lines += ["", "Runs merged (each from the translation cache of `cache/yield`):", ""]
+        lines += [f"- `{p['command']}` ({p['date']}): {p['data']}" for p in result["parts"]]
     return lines
 
 
@@ -245,34 +260,54 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = []
     source = xquad_examples("en", args.first_paragraph, args.paragraphs) if args.paragraphs else []
-    for lang in args.langs if source else []:
+    qa_configs = [c for c in args.configs if c != "human"]
+    for lang in args.langs if source and qa_configs else []:
         human = {e["id"]: e for e in xquad_examples(lang, args.first_paragraph, args.paragraphs)}
         kept_by = {}
-        for config in args.configs:
+        for config in qa_configs:
             row, outcome = run_one(translating, "qa", source, lang, config, args)
             row["quality"] = qa_quality(outcome, human, lang)
             kept_by[config] = {s["id"]: t for s, t in outcome.pairs}
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
-        common_quality(rows[-len(args.configs) :], kept_by, human)
+        common_quality(rows[-len(qa_configs) :], kept_by, human)
     if args.math:
         examples = gsm8k_examples(args.math)
         for lang in args.math_langs or args.langs:
             rows.append(human_math_row(lang))
-            for config in args.configs:
+            for config in [c for c in args.configs if c != "human"]:
                 row, _ = run_one(translating, "math", examples, lang, config, args)
                 rows.append(row)
                 print(json.dumps(row, ensure_ascii=False), flush=True)
     result = {
-        "data": f"XQuAD en paragraphs {args.first_paragraph}-{args.first_paragraph + args.paragraphs - 1}"
-        f" ({len(source)} questions), GSM8K train first {args.math}",
+        "data": "; ".join(
+            ([f"XQuAD en paragraphs {args.first_paragraph}-{args.first_paragraph + args.paragraphs - 1}"
+              f" ({len(source)} questions)"] if source else [])
+            + ([f"GSM8K train first {args.math}"] if args.math else [])
+        ),  # fmt: skip
         "model": args.model,
         "environment": _common.environment(args.threads),
         "rows": rows,
     }
-    json_path, md_path = _common.save(args.out, args.name, result, markdown(result))
+    if args.merge_into is not None:
+        result = merged(json.loads(args.merge_into.read_text(encoding="utf-8")), result)
+        json_path, md_path = _common.save(args.merge_into.parent, args.merge_into.stem, result, markdown(result))
+    else:
+        json_path, md_path = _common.save(args.out, args.name, result, markdown(result))
     print(f"wrote {json_path} and {md_path}")
     return 0
+
+
+def merged(previous: dict, new: dict) -> dict:
+    """``previous`` with ``new``'s rows in place of its rows of the same (task, lang, config), and
+    ``new``'s command listed among the runs it was merged from."""
+    key = lambda row: (row["task"], row["lang"], row["config"])  # noqa: E731
+    replaced = {key(r) for r in new["rows"]}
+    rows = [r for r in previous["rows"] if key(r) not in replaced] + new["rows"]
+    env = new["environment"]
+    part = {"data": new["data"], "command": env["command"], "date": env["date_utc"]}
+    data = previous["data"] if new["data"] in previous["data"] else f"{previous['data']}; {new['data']}"
+    return {**previous, "data": data, "rows": rows, "parts": [*previous.get("parts", []), part]}
 
 
 if __name__ == "__main__":
