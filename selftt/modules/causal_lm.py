@@ -15,9 +15,9 @@ from lightning.pytorch.trainer.states import TrainerFn
 from torchmetrics import MeanMetric
 from transformers import PreTrainedTokenizerBase
 
-from selftt.engines.protocol import TextGenerator
-from selftt.engines.settings import EngineSettings
 from selftt.errors import ConfigError, DataError, SelfTTError
+from selftt.modules.engines.protocol import TextGenerator
+from selftt.modules.engines.settings import EngineSettings
 from selftt.modules.epoch_resume import continue_unfinished_epoch
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.modules.loading import (
@@ -263,7 +263,8 @@ class SelfTTModule(LightningModule):
         if self.engine.name == "hf" or fitting:
             return BatchedGenerator(self.model, self.tokenizer, self.generation)
         if self._served is None:
-            from selftt.engines.served_adapter import ServedAdapter  # selftt.engines imports selftt.modules
+            # on use: the vLLM side imports this package's generation and loading modules
+            from selftt.modules.engines.served_adapter import ServedAdapter
 
             self._served = ServedAdapter.of_module(self)
         return self._served.generator

@@ -11,8 +11,8 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 
-from selftt.engines.settings import EngineSettings
 from selftt.errors import ConfigError
+from selftt.modules.engines.settings import EngineSettings
 from selftt.modules.generation import GenerationSettings
 from selftt.modules.loading import check_model_path, load_causal_lm, load_tokenizer, resolve_dtype
 from selftt.translation.answer_projection import check_markers
@@ -108,7 +108,7 @@ class SelfTranslateCallback(Callback):
                 (+-2.5; benchmarks/self_translation_yield.py --paragraphs 5 --retries N).
             engine: The generation engine: ``name: hf`` (default, the model in this process) or
                 ``name: vllm`` (a vLLM worker process serving the base model's folder; see
-                selftt.engines.settings.EngineSettings and the README's "vLLM" section).
+                selftt.modules.engines.settings.EngineSettings and the README's "vLLM" section).
 
         Raises:
             ConfigError: a setting out of range, naming its ``translation.*`` key.

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from selftt.engines.protocol import TextGenerator
+from selftt.modules.engines.protocol import TextGenerator
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.translation.filters import FilterSettings, check_text
 from selftt.translation.projection import mark_span, read_marked
@@ -96,7 +96,7 @@ def translate_pieces(
         settings: segmentation, prompt, decoding and token budgets.
         spans: per text, the (start, end) of an answer span to mark, or None.
         generator: the engine that generates (default: ``BatchedGenerator`` on ``model``; see
-            :class:`selftt.engines.protocol.TextGenerator`).
+            :class:`selftt.modules.engines.protocol.TextGenerator`).
 
     Returns:
         Per text, the joined translation and the finish reasons of its pieces (see

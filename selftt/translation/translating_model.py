@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from selftt.engines.protocol import TextGenerator
-from selftt.engines.settings import EngineSettings
-from selftt.engines.vllm_engine import VLLMGenerator, vllm_for_model
+from selftt.modules.engines.protocol import TextGenerator
+from selftt.modules.engines.settings import EngineSettings
+from selftt.modules.engines.vllm_engine import VLLMGenerator, vllm_for_model
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 from selftt.translation.cache import model_identity
 

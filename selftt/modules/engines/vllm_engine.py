@@ -1,5 +1,5 @@
 """selftt's side of the ``vllm`` engine: prompts in, :class:`Generation` records out, through a
-vLLM worker process (:mod:`selftt.engines.vllm_worker`).
+vLLM worker process (:mod:`selftt.modules.engines.vllm_worker`).
 
 selftt tokenizes the prompts itself and sends token ids, so vLLM sees exactly the tokens the
 ``hf`` engine would; vLLM decodes greedily with the same budgets, stop strings and end tokens,
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from selftt.engines.settings import EngineSettings
 from selftt.errors import ConfigError, SelfTTError
+from selftt.modules.engines.settings import EngineSettings
 from selftt.modules.generation import (
     Generation,
     GenerationSettings,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from selftt.engines.settings import EngineSettings
-from selftt.engines.vllm_engine import VLLMGenerator
 from selftt.errors import ConfigError
+from selftt.modules.engines.settings import EngineSettings
+from selftt.modules.engines.vllm_engine import VLLMGenerator
 from selftt.modules.generation import BatchedGenerator, GenerationSettings
 
 # ----------------------------------------------------------------------------- no engine needed
@@ -83,7 +83,7 @@ def test_vllm_generates_what_hf_generates_on_real_translation_prompts(vllm_inter
     from selftt.translation.shots import load_shots
 
     model, tokenizer, path = _gemma()
-    demo = json.loads((Path(__file__).resolve().parents[2] / "selftt/assets/demo/qa_train_en.json").read_text())
+    demo = json.loads((Path(__file__).resolve().parents[3] / "selftt/assets/demo/qa_train_en.json").read_text())
     questions = [q["question"] for a in demo["data"] for p in a["paragraphs"] for q in p["qas"]][:20]
     prompt = TranslationPrompt(n_shots=4)
     prompts = [prompt.build(q, load_shots(None, "en", lang), "en", lang) for lang in ("de", "zh") for q in questions]
@@ -158,13 +158,13 @@ def test_vllm_translation_killed_mid_way_resumes_with_every_example_once(
     ],
 )
 def test_each_ddp_rank_gets_its_own_gpus(index, tp, visible, expected):
-    from selftt.engines.vllm_engine import replica_gpus
+    from selftt.modules.engines.vllm_engine import replica_gpus
 
     assert replica_gpus(index, tp, visible) == expected
 
 
 def test_a_replica_beyond_the_visible_gpus_is_refused():
-    from selftt.engines.vllm_engine import replica_gpus
+    from selftt.modules.engines.vllm_engine import replica_gpus
 
     with pytest.raises(ConfigError, match="tensor_parallel_size"):
         replica_gpus(2, 2, "0,1,2,3")

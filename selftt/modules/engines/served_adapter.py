@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from selftt.engines.vllm_engine import VLLMGenerator, vllm_for_model
+from selftt.modules.engines.vllm_engine import VLLMGenerator, vllm_for_model
 
 if TYPE_CHECKING:
     from selftt.modules.causal_lm import SelfTTModule

@@ -13,7 +13,7 @@ class TextGenerator(Protocol):
     """Greedy continuations of text prompts, in the prompts' order.
 
     Implemented by :class:`selftt.modules.generation.BatchedGenerator` (``hf``: the model in this
-    process) and :class:`selftt.engines.vllm_engine.VLLMGenerator` (``vllm``: a vLLM worker
+    process) and :class:`selftt.modules.engines.vllm_engine.VLLMGenerator` (``vllm``: a vLLM worker
     process). Both tokenize with selftt's tokenizer and turn tokens into text with
     :func:`selftt.modules.generation.finish_generation`, so equal tokens give equal records.
     """

@@ -1,2 +1,0 @@
-"""Generation engines: ``hf`` (selftt's batched generator, in process) and ``vllm`` (a vLLM
-worker process); :class:`~selftt.engines.protocol.TextGenerator` is what both provide."""
