@@ -116,8 +116,7 @@ class SelfTranslateCallback(Callback):
         prompt.validate("translation.prompt")
         generation.validate("translation.generation")
         engine.validate("translation.engine")
-        if engine.name == "vllm" and generation.do_sample:
-            raise ConfigError("translation.engine.name", "the vllm engine decodes greedily only; set do_sample: false")
+        engine.check_decoding(generation.do_sample, "translation.engine")
         self.engine = engine
         filters.validate("translation.filters")
         if chunk_size < 1:

@@ -62,6 +62,12 @@ class EngineSettings:
         if self.start_timeout_s <= 0:
             raise ConfigError(f"{key}.start_timeout_s", f"must be > 0, got {self.start_timeout_s}")
 
+    def check_decoding(self, do_sample: bool, key: str) -> None:
+        """Raises ConfigError naming ``key.name`` when sampling is asked of the vllm engine (it
+        decodes greedily only)."""
+        if self.name == "vllm" and do_sample:
+            raise ConfigError(f"{key}.name", "the vllm engine decodes greedily only; set do_sample: false")
+
     def interpreter(self) -> str:
         """The Python that runs the vLLM worker."""
         return self.python or os.environ.get(VLLM_PYTHON_ENV) or sys.executable

@@ -97,8 +97,7 @@ class VLLMGenerator(TextsOnly):
         """Start the worker and wait until its engine is ready (no-op when it runs)."""
         if self._process is not None:
             return
-        if self.settings.do_sample:
-            raise ConfigError(f"{self.key}.name", "the vllm engine decodes greedily only; set do_sample: false")
+        self.engine.check_decoding(self.settings.do_sample, self.key)
         python = self.engine.interpreter()
         handle, name = tempfile.mkstemp(prefix="selftt-vllm-", suffix=".log")
         self._log_path = Path(name)
