@@ -123,11 +123,15 @@ def _default_callbacks() -> list:
 
 class SelfTTCLI(LightningCLI):
     """LightningCLI with selftt's model and data, self-translation, adapter-only checkpoints
-    and PEFT export, and the extra subcommand ``translate``."""
+    and PEFT export, and the extra subcommands ``translate`` and ``export``."""
 
     @staticmethod
     def subcommands() -> dict[str, set[str]]:
-        return {**LightningCLI.subcommands(), "translate": {"model", "datamodule"}}
+        return {
+            **LightningCLI.subcommands(),
+            "translate": {"model", "datamodule"},
+            "export": {"model", "datamodule"},
+        }
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("model.model_name_or_path", "data.tokenizer")
@@ -209,6 +213,20 @@ def _config_file_args(argv: list[str]) -> list[tuple[Path, str]]:
         ):
             paths.append((Path(value).expanduser(), name))
     return paths
+
+
+_FLAGS = {"export": ("--merge",)}
+"""Per subcommand, the bool options that may be given bare (``--merge`` for ``--merge true``)."""
+
+
+def _bare_flags(argv: list[str]) -> list[str]:
+    """``argv`` with each bare flag of its subcommand (``_FLAGS``; followed by nothing or by
+    another option) written as ``--flag=true``, which jsonargparse's bool options require."""
+    flags = _FLAGS.get(argv[0], ()) if argv else ()
+    return [
+        f"{arg}=true" if arg in flags and (i + 1 == len(argv) or argv[i + 1].startswith("-")) else arg
+        for i, arg in enumerate(argv)
+    ]
 
 
 def _check_config_files(argv: list[str]) -> None:
@@ -299,6 +317,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
             print(f"selftt: error: {err}", file=sys.stderr)
             sys.exit(2)
         sys.exit(report_main(argv[1:]))
+    argv = _bare_flags(argv)
     try:
         _check_config_files(argv)
         return SelfTTCLI(
@@ -310,7 +329,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
             save_config_callback=SaveConfigAndHParams,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
-            args=args,
+            args=argv,
             run=run,
             parser_kwargs={
                 "description": "Self-Translate-Train with Lightning. Besides the subcommands below: "

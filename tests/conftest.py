@@ -9,10 +9,16 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from lightning.pytorch import Trainer  # noqa: E402
+
+from selftt.datamodules.components import DataComponent  # noqa: E402
+from selftt.datamodules.datamodule import SelfTTDataModule  # noqa: E402
+from selftt.modules import LoraSettings, SelfTTModule  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -223,3 +229,39 @@ NO_FILTERS = {
 @pytest.fixture
 def no_filters() -> dict:
     return dict(NO_FILTERS)
+
+
+@pytest.fixture
+def make_run(tiny_model, math_file, tmp_path):
+    """(tests/modules, tests/training) Factory of (module, datamodule, trainer) on the tiny model and a small math file."""
+
+    def make(quantization="none", max_steps=4, lr=1e-2, **trainer_kwargs):
+        module = SelfTTModule(
+            tiny_model,
+            quantization=quantization,
+            lora=LoraSettings(r=4, alpha=8, dropout=0.0),
+            optimizer=partial(torch.optim.AdamW, lr=lr),
+        )
+        data = SelfTTDataModule(
+            task="math",
+            components=[DataComponent(name="src", path=str(math_file), lang="en")],
+            val_holdout=4,
+            tokenizer=tiny_model,
+            batch_size=4,
+            max_length=256,
+        )
+        kwargs = dict(
+            accelerator="cpu",
+            devices=1,
+            max_steps=max_steps,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            default_root_dir=tmp_path,
+        )
+        kwargs.update(trainer_kwargs)
+        return module, data, Trainer(**kwargs)
+
+    return make

@@ -9,12 +9,27 @@ from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
 from selftt.datamodules.datamodule import SelfTTDataModule
+from selftt.datamodules.prompting import PromptFormatter
 from selftt.modules import SelfTTModule
 from selftt.utils.atomic import write_dir_atomic
 from selftt.utils.paths import check_path_component
 
 PROMPT_FILE = "selftt_prompt.json"
 """Beside the adapter: the task and prompt format it was trained with."""
+
+
+def prompt_record(module: SelfTTModule, datamodule: SelfTTDataModule | None) -> dict:
+    """What ``PROMPT_FILE`` holds: the base model, the task and its options, and the prompt format
+    (``PromptFormatter.describe``) that the data module builds prompts with."""
+    formatter = None
+    if datamodule is not None:
+        formatter = datamodule.formatter or PromptFormatter(module.shared_tokenizer(), datamodule.prompt_style)
+    return {
+        "base_model": module.model_name_or_path,
+        "task": datamodule.task.name if datamodule else None,
+        "task_options": datamodule.task_options if datamodule else None,
+        "prompt_format": formatter.describe() if formatter else None,
+    }
 
 
 class AdapterExport(Callback):
@@ -38,12 +53,7 @@ class AdapterExport(Callback):
         if not trainer.is_global_zero:
             return
         datamodule = trainer.datamodule if isinstance(trainer.datamodule, SelfTTDataModule) else None
-        prompt = {
-            "base_model": pl_module.model_name_or_path,
-            "task": datamodule.task.name if datamodule else None,
-            "task_options": datamodule.task_options if datamodule else None,
-            "prompt_format": datamodule.formatter.describe() if datamodule and datamodule.formatter else None,
-        }
+        prompt = prompt_record(pl_module, datamodule)
 
         def write(folder: Path) -> None:
             pl_module.export_adapter(folder)

@@ -10,9 +10,17 @@ from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelSummary
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from selftt.errors import DataError
+from selftt.datamodules.datamodule import SelfTTDataModule
+from selftt.errors import ConfigError, DataError
 from selftt.modules import SelfTTModule
+from selftt.training.adapter_export import prompt_record
 from selftt.training.checkpoint_io import SafeCheckpointIO, load_weights_only
+from selftt.training.model_export import (
+    MergeDType,
+    check_export_output,
+    export_trained_model,
+    load_trained_adapter,
+)
 from selftt.training.rng_state import TrainingRNGState
 
 _SPECIAL_CKPT_PATHS = ("last", "best", "hpc", "registry")
@@ -48,7 +56,8 @@ class SelfTTTrainer(Trainer):
     """A Lightning ``Trainer`` whose checkpoints are written atomically and read with
     ``weights_only=True``, that checks ``ckpt_path`` before loading the model, that keeps
     training's random state in its checkpoints (``TrainingRNGState``, added unless given), and
-    that can run the self-translation step alone (``translate``)."""
+    that can run the self-translation step alone (``translate``) and export a trained model
+    (``export``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,3 +103,35 @@ class SelfTTTrainer(Trainer):
         self.fit_loop.epoch_loop.max_steps = 0
         self.num_sanity_val_steps = 0
         self.fit(model, datamodule=datamodule)
+
+    def export(
+        self,
+        model: LightningModule,
+        datamodule: LightningDataModule | None = None,
+        output: str | None = None,
+        merge: bool = False,
+        dtype: MergeDType = "auto",
+        ckpt_path: str | None = None,
+    ) -> Path:
+        """Write the trained adapter (``model.adapter_path``, or the adapter weights of
+        ``ckpt_path``) into the new folder ``output``: as a PEFT adapter, or with ``merge`` merged
+        into the base model's full-precision weights (a 4-bit base is reloaded in ``dtype`` first;
+        ``auto``: the dtype its weights were published in), a plain Hugging Face model folder.
+        Both hold ``selftt_prompt.json``, the task and prompt format of the config. No training,
+        no data read; runs on the CPU in this process.
+
+        Raises:
+            ConfigError: ``output`` missing or not a new/empty folder; no adapter given.
+        """
+        if not isinstance(model, SelfTTModule):
+            raise ConfigError("model", "export needs selftt's SelfTTModule")
+        if output is None:
+            raise ConfigError("output", "required: the new folder to write the export into (--output DIR)")
+        check_export_output(output)
+        self._check_ckpt_path(ckpt_path, model)
+        load_trained_adapter(model, ckpt_path)
+        ours = datamodule if isinstance(datamodule, SelfTTDataModule) else None
+        folder = export_trained_model(model, output, merge, dtype, prompt_record(model, ours))
+        what = "merged model (transformers, no peft needed)" if merge else "PEFT adapter"
+        print(f"selftt: {what} written to {folder}", flush=True)
+        return folder
