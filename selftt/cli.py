@@ -317,7 +317,9 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
             print(f"selftt: error: {err}", file=sys.stderr)
             sys.exit(2)
         sys.exit(report_main(argv[1:]))
-    argv = _bare_flags(argv)
+    flagged = _bare_flags(argv)
+    if args is not None or flagged != argv:  # LightningCLI warns when given args beside sys.argv's
+        args, argv = flagged, flagged
     try:
         _check_config_files(argv)
         return SelfTTCLI(
@@ -329,7 +331,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
             save_config_callback=SaveConfigAndHParams,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
-            args=argv,
+            args=args,
             run=run,
             parser_kwargs={
                 "description": "Self-Translate-Train with Lightning. Besides the subcommands below: "

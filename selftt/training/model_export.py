@@ -18,6 +18,7 @@ from selftt.modules.packaged_models import resolve_model_path
 from selftt.training.adapter_export import PROMPT_FILE
 from selftt.training.checkpoint_io import load_weights_only
 from selftt.utils.atomic import write_dir_atomic
+from selftt.utils.paths import check_new_folder
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +28,8 @@ _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torc
 
 
 def check_export_output(output: str | Path) -> Path:
-    """The export folder: a new or empty folder (an export never overwrites files).
-
-    Raises:
-        ConfigError: (``output``) when it is a file or a folder that holds files.
-    """
-    path = Path(output).expanduser()
-    if path.is_file() or (path.is_dir() and any(path.iterdir())):
-        raise ConfigError("output", f"'{output}' already exists and is not an empty folder; choose a new folder")
-    return path
+    """The export folder (``--output``): new or empty (see ``check_new_folder``)."""
+    return check_new_folder("output", output)
 
 
 def load_trained_adapter(module: SelfTTModule, ckpt_path: str | Path | None) -> None:

@@ -22,6 +22,9 @@ from selftt.training.model_export import (
     load_trained_adapter,
 )
 from selftt.training.rng_state import TrainingRNGState
+from selftt.translation.callback import SelfTranslateCallback
+from selftt.translation.dataset_export import export_translated_dataset, push_dataset_to_hub
+from selftt.utils.paths import check_new_folder
 
 _SPECIAL_CKPT_PATHS = ("last", "best", "hpc", "registry")
 
@@ -91,18 +94,54 @@ class SelfTTTrainer(Trainer):
         self._check_ckpt_path(ckpt_path, model)
         return super().predict(model, *args, ckpt_path=ckpt_path, **kwargs)
 
-    def translate(self, model: LightningModule, datamodule: LightningDataModule | None = None) -> None:
+    def translate(
+        self,
+        model: LightningModule,
+        datamodule: LightningDataModule | None = None,
+        export: str | None = None,
+        export_license: str = "unknown",
+        push_to_hub: str | None = None,
+    ) -> None:
         """Translate whatever the cache lacks for the 'tgt'/'cs' components, filter it and write
         the data set (``dataset.jsonl`` and ``stats.json`` in the cache folder); no training.
 
         It is ``fit`` with no optimizer step and no sanity check: the same processes (one per
         device under DDP), model loading and SelfTranslateCallback as a training run, without
         the model summary (nothing is trained).
+
+        Args:
+            export: Also write the kept translations as a Hugging Face data set into this new
+                folder: ``<lang>/train.parquet`` and a dataset card (``README.md``: model and
+                revision, prompt and shots, decoding, filters with counts, licence); read it with
+                ``datasets.load_dataset(export, lang)``.
+            export_license: The licence of the source data, for the card (e.g. ``cc-by-sa-4.0``).
+            push_to_hub: Also upload the exported folder to this Hub dataset repository
+                (``user/name``, private); needs ``export``, network and a token.
+
+        Raises:
+            ConfigError: ``export`` is not a new or empty folder; ``push_to_hub`` without
+                ``export``; no translation step configured.
         """
+        if export is not None:
+            check_new_folder("export", export)
+        if push_to_hub is not None and export is None:
+            raise ConfigError("push_to_hub", "needs --export DIR: the folder that is uploaded")
+        translation = next((c for c in self.callbacks if isinstance(c, SelfTranslateCallback)), None)
         self.callbacks = [c for c in self.callbacks if not isinstance(c, ModelSummary)]
         self.fit_loop.epoch_loop.max_steps = 0
         self.num_sanity_val_steps = 0
         self.fit(model, datamodule=datamodule)
+        if export is None or not self.is_global_zero:
+            return
+        if translation is None or not translation.outcomes:
+            raise ConfigError("export", "nothing was translated: no data.components entry asks for 'tgt' or 'cs'")
+        outcomes = list(translation.outcomes.values())
+        folder = export_translated_dataset(
+            outcomes, self.datamodule.task, translation.settings.filters, Path(export).expanduser(), export_license
+        )
+        print(f"selftt: translated data set written to {folder} (datasets.load_dataset('{folder}', LANG))", flush=True)
+        if push_to_hub is not None:
+            print(f"selftt: uploaded to {push_dataset_to_hub(folder, push_to_hub)}", flush=True)
 
     def export(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from selftt.errors import ConfigError
 
 _MAX_NAME = 120
@@ -20,3 +22,16 @@ def check_path_component(key: str, value: str) -> str:
             f"characters): it becomes a file or folder name inside the run directory; got {value!r}",
         )
     return value
+
+
+def check_new_folder(key: str, value: str | Path) -> Path:
+    """``value`` as a folder an export may write: new, or an empty folder (exports never
+    overwrite files).
+
+    Raises:
+        ConfigError: (``key``) when it is a file or a folder that holds files.
+    """
+    path = Path(value).expanduser()
+    if path.is_file() or (path.is_dir() and any(path.iterdir())):
+        raise ConfigError(key, f"'{value}' already exists and is not an empty folder; choose a new folder")
+    return path
