@@ -11,6 +11,7 @@ import torch
 import transformers.modeling_utils
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.trainer.states import TrainerFn
 from torchmetrics import MeanMetric
 from transformers import PreTrainedTokenizerBase
@@ -103,7 +104,8 @@ class SelfTTModule(LightningModule):
             model_name_or_path: Hugging Face model id or local folder of the base causal LM.
             quantization: '4bit' (NF4 + double quantization, QLoRA), 'none' (LoRA on
                 full-precision weights) or 'auto' (4bit where bitsandbytes passes a
-                forward/backward probe on a CUDA device, else none).
+                forward/backward probe on a CUDA device, else none; none under
+                ``trainer.strategy: fsdp``, which cannot shard 4-bit weights).
             dtype: Weight/compute dtype; 'auto' is bfloat16 on a GPU that supports it, else float32.
             lora: LoRA rank, alpha, dropout and target modules.
             adapter_path: Start from this PEFT adapter folder instead of a fresh adapter.
@@ -164,7 +166,8 @@ class SelfTTModule(LightningModule):
             return
         device = self.trainer.strategy.root_device if self._trainer is not None else torch.device("cpu")
         self.shared_tokenizer()
-        quantization = resolve_quantization(self.quantization, device)
+        sharded = self._trainer is not None and isinstance(self.trainer.strategy, FSDPStrategy)
+        quantization = "none" if sharded and self.quantization == "auto" else resolve_quantization(self.quantization, device)
         dtype = resolve_dtype(self.dtype_name, device)
         base = load_causal_lm(self.model_name_or_path, quantization, device, dtype, self.trust_remote_code)
         self.model = attach_lora(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelSummary
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+from lightning.pytorch.strategies import FSDPStrategy
 
 from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.errors import ConfigError, DataError
@@ -55,6 +57,29 @@ def is_checkpoint_file_path(ckpt_path: Any) -> bool:
     return str(ckpt_path) not in _SPECIAL_CKPT_PATHS and "://" not in str(ckpt_path)
 
 
+def check_launch(num_nodes: int, num_devices: int) -> None:
+    """Under ``torchrun`` (torchelastic), the processes the launcher started (``WORLD_SIZE``) must
+    be ``trainer.num_nodes`` x ``trainer.devices``: otherwise Lightning's DDP waits forever for
+    ranks that never come, or, with one device, every process trains alone. (SLURM launches are
+    checked by Lightning itself: ``--nodes`` = num_nodes, ``--ntasks-per-node`` = devices.)
+
+    Raises:
+        ConfigError: (``trainer.num_nodes``) on a mismatch.
+    """
+    import torch.distributed
+
+    if not torch.distributed.is_available() or not torch.distributed.is_torchelastic_launched():
+        return
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched != num_nodes * num_devices:
+        raise ConfigError(
+            "trainer.num_nodes",
+            f"torchrun started {launched} processes (WORLD_SIZE) but trainer.num_nodes {num_nodes} x "
+            f"trainer.devices {num_devices} = {num_nodes * num_devices}; set them to torchrun's --nnodes and "
+            "--nproc_per_node (and trainer.strategy ddp)",
+        )
+
+
 class SelfTTTrainer(Trainer):
     """A Lightning ``Trainer`` whose checkpoints are written atomically and read with
     ``weights_only=True``, that checks ``ckpt_path`` before loading the model, that keeps
@@ -68,6 +93,18 @@ class SelfTTTrainer(Trainer):
             self.strategy.checkpoint_io = SafeCheckpointIO()
         if not any(isinstance(callback, TrainingRNGState) for callback in self.callbacks):
             self.callbacks.insert(0, TrainingRNGState())  # before ModelCheckpoint, which saves in the same hook
+        check_launch(self.num_nodes, self.num_devices)
+
+    def _check_strategy(self, model: LightningModule | None) -> None:
+        """FSDP cannot shard a bitsandbytes 4-bit base (Lightning issue 20855): refused in one
+        line before any process starts (``quantization: auto`` resolves to ``none`` under FSDP)."""
+        if isinstance(self.strategy, FSDPStrategy) and isinstance(model, SelfTTModule) and model.quantization == "4bit":
+            raise ConfigError(
+                "model.quantization",
+                "4bit (QLoRA) cannot be sharded with trainer.strategy fsdp: Lightning's FSDP does not accept a "
+                "bitsandbytes 4-bit base (Lightning issue 20855); use trainer.strategy ddp with quantization 4bit "
+                "(each GPU holds its own 4-bit copy), or quantization none (LoRA on bf16 weights) with fsdp",
+            )
 
     def _check_ckpt_path(self, ckpt_path: Any, model: LightningModule | None) -> None:
         if is_checkpoint_file_path(ckpt_path):
@@ -79,18 +116,22 @@ class SelfTTTrainer(Trainer):
             )
 
     def fit(self, model: LightningModule, *args: Any, ckpt_path: Any = None, **kwargs: Any) -> None:
+        self._check_strategy(model)
         self._check_ckpt_path(ckpt_path, model)
         return super().fit(model, *args, ckpt_path=ckpt_path, **kwargs)
 
     def validate(self, model: LightningModule | None = None, *args: Any, ckpt_path: Any = None, **kwargs: Any):
+        self._check_strategy(model)
         self._check_ckpt_path(ckpt_path, model)
         return super().validate(model, *args, ckpt_path=ckpt_path, **kwargs)
 
     def test(self, model: LightningModule | None = None, *args: Any, ckpt_path: Any = None, **kwargs: Any):
+        self._check_strategy(model)
         self._check_ckpt_path(ckpt_path, model)
         return super().test(model, *args, ckpt_path=ckpt_path, **kwargs)
 
     def predict(self, model: LightningModule | None = None, *args: Any, ckpt_path: Any = None, **kwargs: Any):
+        self._check_strategy(model)
         self._check_ckpt_path(ckpt_path, model)
         return super().predict(model, *args, ckpt_path=ckpt_path, **kwargs)
 
