@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 
 from selftt.datamodules.eval_sets import LoadedEvalSet
@@ -15,6 +14,7 @@ from selftt.errors import ConfigError
 from selftt.evaluation.results import RESULTS_FILE, build_results, evaluated_step, method_of
 from selftt.utils.atomic import write_json_atomic, write_jsonl_atomic
 from selftt.utils.distributed import Distributed
+from selftt.utils.text_log import log_markdown
 
 log = logging.getLogger(__name__)
 
@@ -182,9 +182,7 @@ class GenerationEvaluation(Callback):
         for r in records[: self.log_samples]:
             generation = str(r["generation"]).replace("\n", " ").replace("|", "/")[:300]
             rows.append(f"| {r['id']} | {r['answer']} | {r['gold']} | {r['correct']} | {generation} |")
-        for logger in trainer.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_text(tag, "\n".join(rows), global_step=trainer.global_step)
+        log_markdown(trainer.loggers, tag, "\n".join(rows), trainer.global_step)
 
 
 def _metric_prefixes(task: str, sets: list[LoadedEvalSet], stage: str) -> dict[str, str]:

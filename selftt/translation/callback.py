@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 
 from selftt.errors import ConfigError
@@ -30,6 +29,7 @@ from selftt.translation.translator import (
 )
 from selftt.utils.atomic import write_json_atomic, write_jsonl_atomic
 from selftt.utils.distributed import Distributed
+from selftt.utils.text_log import log_markdown
 
 log = logging.getLogger(__name__)
 
@@ -308,9 +308,7 @@ class SelfTranslateCallback(Callback):
 
     @staticmethod
     def _log_text(trainer: Trainer, tag: str, text: str) -> None:
-        for logger in trainer.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_text(tag, text, global_step=trainer.global_step)
+        log_markdown(trainer.loggers, tag, text, trainer.global_step)
 
 
 def _rejections(counts: dict[str, int]) -> str:
