@@ -23,40 +23,59 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
+def _cross_check(tmp_path: Path, config: Path, model: str, adapter: Path | None, task: str, set_name: str,
+                 metrics: tuple[str, ...], run_selftt, limit: int | None = None) -> None:
+    """selftt validate and lm_eval on the same set: the same prompt and generation per question,
+    the same scores."""
+    validate = ["validate", "--config", str(config)] + (["--model.adapter_path", str(adapter)] if adapter else [])
+    done = run_selftt(validate, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_dir = max((tmp_path / "logs" / "run").glob("version_*"), key=lambda p: int(p.name.split("_")[1]))
+    predictions = next(run_dir.glob(f"predictions/*/{set_name}.jsonl"))
+    ours = {r["id"]: r for r in map(json.loads, predictions.open(encoding="utf-8"))}
+    our_scores = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))["metrics"][set_name]
+
+    model_args = f"pretrained={model},dtype=float32" + (f",peft={adapter}" if adapter else "")
+    harness = _run(
+        [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", model_args,
+         "--include_path", str(REPO / "lm_eval_tasks"), "--tasks", f"selftt_{task}", "--batch_size", "1",
+         "--gen_kwargs", "max_gen_toks=24", "--metadata", json.dumps({"config": str(config), "set": set_name}),
+         "--output_path", str(tmp_path / "lm_eval"), "--log_samples", "--device", "cpu"]
+        + (["--limit", str(limit)] if limit else []),
+        tmp_path,
+    )  # fmt: skip
+    assert harness.returncode == 0, harness.stderr[-3000:]
+    samples = [json.loads(line) for line in next((tmp_path / "lm_eval").rglob(f"samples_selftt_{task}_*.jsonl")).open()]
+    assert sorted(s["doc"]["id"] for s in samples) == sorted(ours)
+    for sample in samples:
+        mine = ours[sample["doc"]["id"]]
+        assert sample["doc"]["prompt"] == mine["prompt"]
+        assert cut_at_stop(sample["resps"][0][0], sample["doc"]["stop"]) == mine["generation"], sample["doc"]["id"]
+    theirs = json.loads(next((tmp_path / "lm_eval").rglob("results_*.json")).read_text(encoding="utf-8"))
+    for metric in metrics:
+        assert theirs["results"][f"selftt_{task}"][f"{metric},none"] == pytest.approx(our_scores[metric], abs=1e-9)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("model_fixture", ["tiny_model", "tiny_chat_model"])
-def test_lm_eval_on_selftts_sets_finds_selftts_generations_and_scores(
-    model_fixture, request, tmp_path, write_config, mgsm_file, run_selftt
-):
+def test_lm_eval_math_finds_selftts_generations_and_scores(model_fixture, request, tmp_path, write_config, mgsm_file, run_selftt):
     model = request.getfixturevalue(model_fixture)
     extra = {"model": {"model_name_or_path": model, "generation": {"max_new_tokens": 24}}}
     config = write_config(val_sets=[{"path": str(mgsm_file), "lang": "de"}], extra=extra, max_steps=4)
     fit = run_selftt(["fit", "--config", str(config)], tmp_path)
     assert fit.returncode == 0, fit.stderr[-3000:]
     adapter = tmp_path / "logs" / "run" / "version_0" / "adapter"
-    done = run_selftt(["validate", "--config", str(config), "--model.adapter_path", str(adapter)], tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    run_dir = tmp_path / "logs" / "run" / "version_1"
-    ours = {r["id"]: r for r in map(json.loads, next(run_dir.glob("predictions/*/mgsm_de.jsonl")).open(encoding="utf-8"))}
-    our_scores = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    _cross_check(tmp_path, config, model, adapter, "math", "mgsm_de", ("accuracy", "unparsed"), run_selftt)
 
-    harness = _run(
-        [sys.executable, "-m", "lm_eval", "--model", "hf",
-         "--model_args", f"pretrained={model},peft={adapter},dtype=float32",
-         "--include_path", str(REPO / "lm_eval_tasks"), "--tasks", "selftt_math", "--batch_size", "1",
-         "--gen_kwargs", "max_gen_toks=24", "--metadata", json.dumps({"config": str(config), "set": "mgsm_de"}),
-         "--output_path", str(tmp_path / "lm_eval"), "--log_samples", "--device", "cpu"],
-        tmp_path,
-    )  # fmt: skip
-    assert harness.returncode == 0, harness.stderr[-3000:]
-    samples = [json.loads(line) for line in next((tmp_path / "lm_eval").rglob("samples_selftt_math_*.jsonl")).open()]
-    assert sorted(s["doc"]["id"] for s in samples) == sorted(ours)
-    for sample in samples:
-        generation = cut_at_stop(sample["resps"][0][0], sample["doc"]["stop"])
-        assert generation == ours[sample["doc"]["id"]]["generation"], sample["doc"]["id"]
-        assert sample["doc"]["prompt"] == ours[sample["doc"]["id"]]["prompt"]
-    results = json.loads(next((tmp_path / "lm_eval").rglob("results_*.json")).read_text(encoding="utf-8"))
-    theirs = results["results"]["selftt_math"]
-    for metric in ("accuracy", "unparsed"):
-        assert theirs[f"{metric},none"] == pytest.approx(our_scores["metrics"]["mgsm_de"][metric], abs=1e-9)
 
+@pytest.mark.slow
+def test_lm_eval_qa_on_xquad_finds_selftts_generations_and_scores(tmp_path, write_config, shared_data, tiny_model, run_selftt):
+    xquad = shared_data / "xquad"
+    extra = {
+        "model": {"generation": {"max_new_tokens": 24}},
+        "data": {"task": "qa", "components": [{"name": "src", "path": str(xquad / "xquad.en.json"), "lang": "en"}],
+                 "val_holdout": 0, "max_length": 1024},
+        "evaluation": {"max_examples": 4},
+    }  # fmt: skip
+    config = write_config(val_sets=[{"path": str(xquad / "xquad.de.json"), "lang": "de"}], extra=extra)
+    _cross_check(tmp_path, config, tiny_model, None, "qa", "xquad_de", ("exact_match", "f1"), run_selftt, limit=4)
