@@ -318,8 +318,12 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
             sys.exit(2)
         sys.exit(report_main(argv[1:]))
     flagged = _bare_flags(argv)
-    if args is not None or flagged != argv:  # LightningCLI warns when given args beside sys.argv's
-        args, argv = flagged, flagged
+    if flagged != argv:
+        if args is None:  # LightningCLI warns when given args beside sys.argv's: rewrite sys.argv
+            sys.argv[1:] = flagged
+        else:
+            args = flagged
+        argv = flagged
     try:
         _check_config_files(argv)
         return SelfTTCLI(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -55,6 +56,8 @@ def is_checkpoint_file_path(ckpt_path: Any) -> bool:
     if not isinstance(ckpt_path, str | Path) or not str(ckpt_path):
         return False
     return str(ckpt_path) not in _SPECIAL_CKPT_PATHS and "://" not in str(ckpt_path)
+
+log = logging.getLogger(__name__)
 
 
 def check_launch(num_nodes: int, num_devices: int) -> None:
@@ -143,8 +146,9 @@ class SelfTTTrainer(Trainer):
         export_license: str = "unknown",
         push_to_hub: str | None = None,
     ) -> None:
-        """Translate whatever the cache lacks for the 'tgt'/'cs' components, filter it and write
-        the data set (``dataset.jsonl`` and ``stats.json`` in the cache folder); no training.
+        """Translate what the cache lacks for the 'tgt'/'cs' components and filter it; no training.
+
+        Writes the data set (``dataset.jsonl`` and ``stats.json``) in the cache folder.
 
         It is ``fit`` with no optimizer step and no sanity check: the same processes (one per
         device under DDP), model loading and SelfTranslateCallback as a training run, without
@@ -175,12 +179,17 @@ class SelfTTTrainer(Trainer):
         if export is None or not self.is_global_zero:
             return
         if translation is None or not translation.outcomes:
-            raise ConfigError("export", "nothing was translated: no data.components entry asks for 'tgt' or 'cs'")
+            raise ConfigError("data.components", "nothing to export: no component asks for 'tgt' or 'cs' translations")
         outcomes = list(translation.outcomes.values())
         folder = export_translated_dataset(
             outcomes, self.datamodule.task, translation.settings.filters, Path(export).expanduser(), export_license
         )
-        print(f"selftt: translated data set written to {folder} (datasets.load_dataset('{folder}', LANG))", flush=True)
+        rows = ", ".join(f"{o.lang} {len(o.pairs)}" for o in outcomes)
+        print(f"selftt: translated data set written to {folder} (kept rows: {rows})", flush=True)
+        if not any(o.pairs for o in outcomes):
+            log.warning("selftt: the filters kept no translation: %s holds only its card, no data files", folder)
+        else:
+            print(f"selftt: load it with datasets.load_dataset('{folder}', LANG, split='train')", flush=True)
         if push_to_hub is not None:
             print(f"selftt: uploaded to {push_dataset_to_hub(folder, push_to_hub)}", flush=True)
 
@@ -193,12 +202,20 @@ class SelfTTTrainer(Trainer):
         dtype: MergeDType = "auto",
         ckpt_path: str | None = None,
     ) -> Path:
-        """Write the trained adapter (``model.adapter_path``, or the adapter weights of
-        ``ckpt_path``) into the new folder ``output``: as a PEFT adapter, or with ``merge`` merged
-        into the base model's full-precision weights (a 4-bit base is reloaded in ``dtype`` first;
-        ``auto``: the dtype its weights were published in), a plain Hugging Face model folder.
-        Both hold ``selftt_prompt.json``, the task and prompt format of the config. No training,
-        no data read; runs on the CPU in this process.
+        """Export a trained adapter: as a PEFT folder, or merged into the base model (--merge).
+
+        No training, no data read; runs on the CPU in this process. Both kinds of folder hold
+        ``selftt_prompt.json``, the task and prompt format of the config.
+
+        Args:
+            output: The new (or empty) folder to write into.
+            merge: Merge the adapter into the base model's full-precision weights and write a
+                plain Hugging Face model folder (no peft needed to load it); a 4-bit base is
+                reloaded in ``dtype`` first.
+            dtype: With ``merge``: the dtype of the merged weights; ``auto`` is the dtype the
+                base model's weights were published in.
+            ckpt_path: A selftt checkpoint whose adapter weights to export (instead of
+                ``model.adapter_path``).
 
         Raises:
             ConfigError: ``output`` missing or not a new/empty folder; no adapter given.

@@ -25,11 +25,30 @@ def write_file_atomic(path: str | Path, write: Callable[[Any], None]) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600, as a plain open() would have made it
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _usual_permissions(folder: Path) -> None:
+    """``folder`` and everything in it readable as a plain ``mkdir``/``open`` would have made them
+    (``mkdtemp`` and ``mkstemp`` make them private to the owner): others on a shared cluster can
+    read exported models and results where the umask allows."""
+    mask = _umask()
+    os.chmod(folder, 0o777 & ~mask)
+    for item in folder.rglob("*"):
+        if not item.is_symlink():
+            os.chmod(item, (0o777 if item.is_dir() else 0o666) & ~mask)
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -50,13 +69,15 @@ def write_jsonl_atomic(path: str | Path, records: list[object]) -> None:
 def write_dir_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Let ``write`` fill a temporary folder beside ``path``, then swap it into place.
 
-    An earlier folder at ``path`` is replaced only after the new one is complete.
+    An earlier folder at ``path`` is replaced only after the new one is complete. The folder
+    and its files get the permissions the umask gives plain ones (not ``mkdtemp``'s 0700).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         write(tmp)
+        _usual_permissions(tmp)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)

@@ -70,3 +70,18 @@ def test_the_trainer_writes_and_reads_checkpoints_through_safe_checkpoint_io(tmp
     io.save_checkpoint({"state_dict": {"w": torch.ones(2)}, "global_step": 3}, tmp_path / "a.ckpt")
     assert io.load_checkpoint(tmp_path / "a.ckpt")["global_step"] == 3
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")], "no temporary file left behind"
+
+
+def test_an_atomically_written_folder_gets_the_usual_permissions_not_mkdtemps(tmp_path):
+    import os
+
+    from selftt.utils.atomic import write_dir_atomic, write_json_atomic
+
+    mask = os.umask(0o022)
+    try:
+        out = write_dir_atomic(tmp_path / "export", lambda d: (d / "sub").mkdir() or write_json_atomic(d / "sub" / "a.json", {}))
+        assert (out.stat().st_mode & 0o777) == 0o755  # mkdtemp alone would leave 0o700
+        assert ((out / "sub").stat().st_mode & 0o777) == 0o755
+        assert ((out / "sub" / "a.json").stat().st_mode & 0o777) == 0o644  # mkstemp alone: 0o600
+    finally:
+        os.umask(mask)

@@ -107,3 +107,13 @@ def test_card_counts_rejections_and_a_language_with_nothing_kept_gets_no_config(
     assert not (out / "th").exists()
     row = load_dataset(str(out), "de", split="train", cache_dir=str(tmp_path / "hf"))[0]
     assert row["question"] == "Tom hat 2 Äpfel." and row["source"]["question"] == "Tom has 2 apples."
+
+
+def test_translate_export_says_so_when_the_filters_kept_nothing(tmp_path, math_file, write_config, run_selftt, no_filters):
+    config = write_config(extra=_translate_extra(tmp_path, math_file, {**no_filters, "truncated": True}))
+    out = tmp_path / "translated"
+    done = run_selftt(["translate", "--config", str(config), "--export", str(out)], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "kept rows: de 0, ru 0" in done.stdout  # 8 new tokens cut every translation of the tiny model
+    assert "the filters kept no translation" in done.stderr and "load_dataset" not in done.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["README.md"]
