@@ -13,6 +13,7 @@ from lightning.pytorch.callbacks import ModelSummary
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.strategies import FSDPStrategy
 
+import selftt
 from selftt.datamodules.datamodule import SelfTTDataModule
 from selftt.errors import ConfigError, DataError
 from selftt.modules import SelfTTModule
@@ -181,8 +182,17 @@ class SelfTTTrainer(Trainer):
         if translation is None or not translation.outcomes:
             raise ConfigError("data.components", "nothing to export: no component asks for 'tgt' or 'cs' translations")
         outcomes = list(translation.outcomes.values())
+        sources = [c for c in self.datamodule.components if c.name == "src"]
+        made_with = {
+            "source data": "; ".join(
+                f"`{c.path}` ({c.lang}{f', split {c.split}' if c.split else ''}{f', first {c.limit}' if c.limit else ''})"
+                for c in sources
+            ),
+            "engine": translation.engine.name,
+            "made with": f"selftt {selftt.__version__}",
+        }
         folder = export_translated_dataset(
-            outcomes, self.datamodule.task, translation.settings.filters, Path(export).expanduser(), export_license
+            outcomes, self.datamodule.task, translation.settings.filters, Path(export).expanduser(), export_license, made_with
         )
         rows = ", ".join(f"{o.lang} {len(o.pairs)}" for o in outcomes)
         print(f"selftt: translated data set written to {folder} (kept rows: {rows})", flush=True)

@@ -45,10 +45,17 @@ def _cache_inputs(outcome: TranslationOutcome) -> dict[str, Any]:
     return json.loads(meta.read_text(encoding="utf-8")).get("inputs", {}) if meta.is_file() else {}
 
 
-def dataset_card(outcomes: list[TranslationOutcome], task: Task, filters: FilterSettings, license: str) -> str:
+def dataset_card(
+    outcomes: list[TranslationOutcome],
+    task: Task,
+    filters: FilterSettings,
+    license: str,
+    made_with: dict[str, str] | None = None,
+) -> str:
     """The dataset card: YAML metadata (languages, licence, one config per language) and what a
     reader needs to judge the data: model and revision, prompt and shots, decoding, filters with
-    their settings and rejections per rule, and the source's licence."""
+    their settings and rejections per rule, and the source's licence. ``made_with``: more lines
+    of the list at the top (``{"source data": ..., "engine": ...}``)."""
     langs = [o.lang for o in outcomes]
     src_langs = {o.translated.src_lang for o in outcomes}
     header = {
@@ -79,6 +86,7 @@ def dataset_card(outcomes: list[TranslationOutcome], task: Task, filters: Filter
         f"- **task**: {task.name}; translated fields: {', '.join(first.get('fields', task.translatable))}",
         f"- **licence of the source data**: {license} (selftt does not know it: set by the exporter; the "
         "translations inherit the source's terms)",
+        *[f"- **{name}**: {value}" for name, value in (made_with or {}).items()],
         "",
         "## Per language",
         "",
@@ -98,7 +106,12 @@ def dataset_card(outcomes: list[TranslationOutcome], task: Task, filters: Filter
 
 
 def export_translated_dataset(
-    outcomes: list[TranslationOutcome], task: Task, filters: FilterSettings, folder: Path, license: str = "unknown"
+    outcomes: list[TranslationOutcome],
+    task: Task,
+    filters: FilterSettings,
+    folder: Path,
+    license: str = "unknown",
+    made_with: dict[str, str] | None = None,
 ) -> Path:
     """Write the kept translations of ``outcomes`` (one per target language) as Parquet files and
     a dataset card into ``folder``, atomically (a crash leaves no half-written data set).
@@ -110,7 +123,7 @@ def export_translated_dataset(
             if outcome.pairs:  # a language with nothing kept gets no config: datasets refuses empty splits
                 (tmp / outcome.lang).mkdir()
                 Dataset.from_list(translated_rows(outcome, task)).to_parquet(str(tmp / outcome.lang / "train.parquet"))
-        (tmp / CARD).write_text(dataset_card(outcomes, task, filters, license), encoding="utf-8")
+        (tmp / CARD).write_text(dataset_card(outcomes, task, filters, license, made_with), encoding="utf-8")
 
     return write_dir_atomic(folder, write)
 

@@ -60,7 +60,8 @@ def test_translate_export_writes_a_dataset_that_datasets_loads(
     assert header["license"] == "cc-by-sa-4.0" and set(header["language"]) == {"en", "de", "ru"}
     assert [c["config_name"] for c in header["configs"]] == ["de", "ru"]
     assert "| de (German) | 20 | 20 | none |" in card and "| ru (Russian) | 20 | 20 | none |" in card
-    for words in ("tiny-llama", "sha256", '"n_shots": 2', '"max_new_tokens": 8', '"numbers": false', "cc-by-sa-4.0"):
+    for words in ("tiny-llama", "sha256", '"n_shots": 2', '"max_new_tokens": 8', '"numbers": false', "cc-by-sa-4.0",
+                  f"**source data**: `{math_file}` (en)", "**engine**: hf", "**made with**: selftt "):
         assert words in card, words
 
 
