@@ -16,7 +16,6 @@ from selftt.modules import SelfTTModule
 from selftt.modules.loading import load_causal_lm
 from selftt.modules.packaged_models import resolve_model_path
 from selftt.training.adapter_export import PROMPT_FILE
-from selftt.training.checkpoint_io import load_weights_only
 from selftt.utils.atomic import write_dir_atomic
 from selftt.utils.paths import check_new_folder
 
@@ -32,23 +31,22 @@ def check_export_output(output: str | Path) -> Path:
     return check_new_folder("output", output)
 
 
-def load_trained_adapter(module: SelfTTModule, ckpt_path: str | Path | None) -> None:
+def load_trained_adapter(module: SelfTTModule, checkpoint: dict[str, Any] | None) -> None:
     """Load ``module``'s model with its trained adapter: ``model.adapter_path``, or the adapter
-    weights of a selftt checkpoint (read with ``weights_only=True``; checked against the config's
-    base model and LoRA settings by the trainer before this runs).
+    weights of a selftt checkpoint (as ``check_checkpoint`` read and checked it: weights only,
+    the config's base model and LoRA settings).
 
     Raises:
         ConfigError: (``model.adapter_path``) when neither an adapter nor a checkpoint is given:
             a fresh adapter changes nothing, so there is nothing to export.
     """
-    if module.adapter_path is None and ckpt_path is None:
+    if module.adapter_path is None and checkpoint is None:
         raise ConfigError(
             "model.adapter_path",
             "export needs a trained adapter: set model.adapter_path (a PEFT folder) or --ckpt_path (a checkpoint)",
         )
     module.configure_model()
-    if ckpt_path is not None:
-        checkpoint = load_weights_only(ckpt_path)
+    if checkpoint is not None:
         module.on_load_checkpoint(checkpoint)  # refuses a checkpoint of another model or LoRA setting
         module.load_state_dict(checkpoint["state_dict"], strict=False)
     module.model.eval()

@@ -235,8 +235,10 @@ class SelfTTTrainer(Trainer):
         if output is None:
             raise ConfigError("output", "required: the new folder to write the export into (--output DIR)")
         check_export_output(output)
-        self._check_ckpt_path(ckpt_path, model)
-        load_trained_adapter(model, ckpt_path)
+        checkpoint = None  # read once: checked, then loaded
+        if ckpt_path is not None:
+            checkpoint = check_checkpoint(ckpt_path, lora=asdict(model.lora), base_model=model.model_name_or_path)
+        load_trained_adapter(model, checkpoint)
         ours = datamodule if isinstance(datamodule, SelfTTDataModule) else None
         folder = export_trained_model(model, output, merge, dtype, prompt_record(model, ours))
         what = "merged model (transformers, no peft needed)" if merge else "PEFT adapter"

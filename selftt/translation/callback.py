@@ -15,7 +15,7 @@ from selftt.modules.engines.settings import EngineSettings
 from selftt.modules.generation import GenerationSettings
 from selftt.modules.loading import check_model_path, load_causal_lm, load_tokenizer, resolve_dtype
 from selftt.translation.answer_projection import check_markers
-from selftt.translation.filters import FilterSettings
+from selftt.translation.filters import FilterSettings, rejection_summary
 from selftt.translation.handoff import TranslationConsumer
 from selftt.translation.prompt import TranslationPrompt
 from selftt.translation.quality import load_reference_pairs, translation_quality
@@ -239,11 +239,11 @@ class SelfTranslateCallback(Callback):
         write_jsonl_atomic(outcome.cache_dir / "dataset.jsonl", outcome.records)
         write_json_atomic(outcome.cache_dir / "stats.json", {**outcome.counts, **outcome.extra})
         found = outcome.extra.get("answer_found")
-        answers = f"; answers found by {_rejections(found)}" if found else ""
+        answers = f"; answers found by {rejection_summary(found)}" if found else ""
         rank_zero_info(
             f"selftt: {outcome.lang}: kept {outcome.counts['kept']} of {outcome.counts['total']} translations "
             f"({outcome.translated_now} translated now, {outcome.cached} from the cache); "
-            f"filtered: {_rejections(outcome.counts) or 'none'}{answers}; data set: {outcome.cache_dir / 'dataset.jsonl'}"
+            f"filtered: {rejection_summary(outcome.counts) or 'none'}{answers}; data set: {outcome.cache_dir / 'dataset.jsonl'}"
         )
 
     def _log_outcome(self, trainer: Trainer, outcome: TranslationOutcome) -> None:
@@ -310,6 +310,3 @@ class SelfTranslateCallback(Callback):
     def _log_text(trainer: Trainer, tag: str, text: str) -> None:
         log_markdown(trainer.loggers, tag, text, trainer.global_step)
 
-
-def _rejections(counts: dict[str, int]) -> str:
-    return ", ".join(f"{rule} {n}" for rule, n in counts.items() if rule not in ("kept", "total") and n)

@@ -19,6 +19,7 @@ import yaml
 from selftt.languages import get_language
 from selftt.tasks import Task
 from selftt.translation.filter_settings import FilterSettings
+from selftt.translation.filters import rejection_summary
 from selftt.translation.translator import TranslationOutcome
 from selftt.utils.atomic import write_dir_atomic
 
@@ -94,7 +95,7 @@ def dataset_card(
         "|---|---|---|---|",
     ]
     for o in outcomes:
-        rules = ", ".join(f"{k} {v}" for k, v in o.counts.items() if k not in ("kept", "total") and v) or "none"
+        rules = rejection_summary(o.counts) or "none"
         note = "" if o.pairs else " (nothing kept: no data file)"
         lines.append(f"| {o.lang} ({get_language(o.lang).name}){note} | {o.counts['kept']} | {o.counts['total']} | {rules} |")
     for o in outcomes:

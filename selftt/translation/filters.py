@@ -288,6 +288,12 @@ def filter_example(
     return reasons + [r for r in own if r.rsplit(":", 1)[0] not in names]
 
 
+def rejection_summary(counts: dict[str, int]) -> str:
+    """``count_reasons``'s counts as ``"rule n, rule n"``: the rules that rejected at least one
+    example, in ``counts``' order (``kept`` and ``total`` left out); '' when none did."""
+    return ", ".join(f"{rule} {n}" for rule, n in counts.items() if rule not in ("kept", "total") and n)
+
+
 def count_reasons(verdicts: Iterable[list[str]]) -> dict[str, int]:
     """Per rule (the part after ':'), how many examples it rejected; plus ``kept`` and ``total``.
 
