@@ -51,6 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--retries", type=int, default=None, help="translation.retries of sentence/round_trip (default: selftt's)")
     p.add_argument(
+        "--drop-failed-pieces",
+        type=float,
+        default=None,
+        help="translation.drop_failed_pieces of sentence/round_trip (default: selftt's)",
+    )
+    p.add_argument(
         "--engine",
         choices=["hf", "vllm"],
         default="hf",
@@ -118,7 +124,7 @@ def human_math_row(lang: str) -> dict:
 
 
 # ---------------------------------------------------------------------------- settings
-def settings(config: str, cache_dir: Path, retries: int | None = None):
+def settings(config: str, cache_dir: Path, retries: int | None = None, drop: float | None = None):
     """Translation settings of the experiment (4 shots, ratio 2.5) for one configuration."""
     from selftt.modules.generation import GenerationSettings
     from selftt.translation.filters import FilterSettings
@@ -137,6 +143,8 @@ def settings(config: str, cache_dir: Path, retries: int | None = None):
         return TranslationSettings(**base, filters=filters, segment="line", answer_markers=None, retries=0)
     if retries is not None:
         base["retries"] = retries
+    if drop is not None:
+        base["drop_failed_pieces"] = drop
     if config == "sentence":
         return TranslationSettings(**base, filters=FilterSettings())
     if config == "round_trip":
@@ -193,7 +201,7 @@ def run_one(translating, task_name, examples, lang, config, args) -> tuple:
     from selftt.translation.translator import SelfTranslator
     from selftt.utils.distributed import Distributed
 
-    chosen = settings(config, args.cache_dir, args.retries)
+    chosen = settings(config, args.cache_dir, args.retries, args.drop_failed_pieces)
     translator = SelfTranslator(get_task(task_name), chosen)
     start = time.perf_counter()
     outcome = translator.run(translating, examples, "en", lang, Distributed())
@@ -204,6 +212,8 @@ def run_one(translating, task_name, examples, lang, config, args) -> tuple:
         "lang": lang,
         "config": config,
         "retries": chosen.retries,
+        "drop_failed_pieces": chosen.drop_failed_pieces if config != "before" and task_name == "qa" else None,
+        "pieces_left_out": outcome.extra.get("pieces_left_out"),
         "total": counts["total"],
         "kept": counts["kept"],
         "kept_share": round(100.0 * counts["kept"] / max(counts["total"], 1), 1),
@@ -217,9 +227,12 @@ def run_one(translating, task_name, examples, lang, config, args) -> tuple:
 
 
 def _config_label(row: dict) -> str:
-    """The configuration's name, with its retries where they are not those of ``before``."""
-    retries = row.get("retries")
-    return row["config"] if row["config"] == "before" or retries is None else f"{row['config']} (retries {retries})"
+    """The configuration's name, with its retries and share of failed sentences left out (QA)
+    where they are not those of ``before``."""
+    retries, drop = row.get("retries"), row.get("drop_failed_pieces")
+    if row["config"] == "before" or retries is None:
+        return row["config"]
+    return f"{row['config']} (retries {retries}" + (f", drop {drop:g})" if drop else ")")
 
 
 def markdown(result: dict) -> list[str]:
@@ -239,11 +252,11 @@ def markdown(result: dict) -> list[str]:
         )
     lines += _common.table(header, rows)
     lines += ["", "chrF of all translations (kept or not) against the human ones: " + "; ".join(
-        f"{r['lang']} {r['config']} ctx {r['quality'].get('chrf_context_all')} q {r['quality'].get('chrf_question_all')}"
+        f"{r['lang']} {_config_label(r)} ctx {r['quality'].get('chrf_context_all')} q {r['quality'].get('chrf_question_all')}"
         for r in result["rows"] if r.get("quality")
     )]
     lines += ["", "chrF on the examples both configurations kept (context / question / answer): " + "; ".join(
-        f"{r['lang']} {r['config']} (n={r['quality'].get('common_n')}) {r['quality'].get('chrf_context_common')} / "
+        f"{r['lang']} {_config_label(r)} (n={r['quality'].get('common_n')}) {r['quality'].get('chrf_context_common')} / "
         f"{r['quality'].get('chrf_question_common')} / {r['quality'].get('chrf_answer_common')}"
         for r in result["rows"] if r.get("quality")
     )]
@@ -320,7 +333,7 @@ def translate_all(translating, args) -> tuple[list[dict], list[dict]]:
 def merged(previous: dict, new: dict) -> dict:
     """``previous`` with ``new``'s rows in place of its rows of the same (task, lang, config), and
     ``new``'s command listed among the runs it was merged from."""
-    key = lambda row: (row["task"], row["lang"], row["config"])  # noqa: E731
+    key = lambda row: (row["task"], row["lang"], _config_label(row))  # noqa: E731
     replaced = {key(r) for r in new["rows"]}
     rows = [r for r in previous["rows"] if key(r) not in replaced] + new["rows"]
     env = new["environment"]

@@ -57,7 +57,8 @@ class Results(_RequiredResults, total=False):
     self_translation: dict[str, dict[str, Any]]
     """Per target language, what the filters kept of the self-translations: ``kept``, ``total``,
     ``rejected`` (examples per filter rule) and, for extractive QA, ``answer_found`` (answers
-    found per method: marker, exact, fuzzy, none). See ``SelfTranslateCallback.data_summary``."""
+    found per method: marker, exact, fuzzy, none) and ``pieces_left_out`` (``pieces``,
+    ``examples``: failed context sentences left out). See ``SelfTranslateCallback.data_summary``."""
     source_lang: str
     """Language of the source (``src``) data: its held-out sets are not target-language results
     (absent in files written before: ``en``)."""

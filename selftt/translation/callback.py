@@ -76,6 +76,7 @@ class SelfTranslateCallback(Callback):
         segment: Segment = "sentence",
         answer_markers: tuple[str, str] | None = ("[", "]"),
         retries: int = 3,
+        drop_failed_pieces: float = 0.25,
         engine: EngineSettings = EngineSettings(),  # noqa: B008
     ) -> None:
         """
@@ -106,6 +107,11 @@ class SelfTranslateCallback(Callback):
                 5 XQuAD paragraphs (Gemma 3 270M) 3 retries keep 63.5% of German and 39.2% of
                 Chinese examples against 40.5% and 17.6% with 1, with the same chrF of the kept
                 (+-2.5; benchmarks/self_translation_yield.py --paragraphs 5 --retries N).
+            drop_failed_pieces: Extractive QA: up to this share of a context's sentences (pieces)
+                whose translation still fails the piece check after the retries are left out of
+                the translated context, never the one holding the answer; more failed pieces than
+                that: none is left out and the context is judged whole (0: never). A runaway loop
+                in one sentence then no longer costs every question of its paragraph.
             engine: The generation engine: ``name: hf`` (default, the model in this process) or
                 ``name: vllm`` (a vLLM worker process serving the base model's folder; see
                 selftt.modules.engines.settings.EngineSettings and the README's "vLLM" section).
@@ -128,6 +134,10 @@ class SelfTranslateCallback(Callback):
         check_markers(answer_markers, "translation.answer_markers")
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
             raise ConfigError("translation.retries", f"must be an integer in [0, {MAX_RETRIES}], got {retries!r}")
+        if isinstance(drop_failed_pieces, bool) or not isinstance(drop_failed_pieces, (int, float)) or not (
+            0 <= drop_failed_pieces < 1
+        ):
+            raise ConfigError("translation.drop_failed_pieces", f"must be a share in [0, 1), got {drop_failed_pieces!r}")
         self.quality = list(quality or [])
         for i, ref in enumerate(self.quality):
             check_language(ref.lang, f"translation.quality[{i}].lang")
@@ -144,6 +154,7 @@ class SelfTranslateCallback(Callback):
             segment=segment,
             answer_markers=tuple(answer_markers) if answer_markers else None,
             retries=retries,
+            drop_failed_pieces=float(drop_failed_pieces),
         )
         self.log_samples = log_samples
         self.translator_model = translator_model
@@ -218,8 +229,9 @@ class SelfTranslateCallback(Callback):
     # ------------------------------------------------------------------ reporting
     def data_summary(self) -> dict[str, dict]:
         """Per target language translated in this run: ``kept``, ``total``, ``rejected`` (examples
-        per filter rule, rules that rejected none left out) and ``answer_found`` (QA: answers found
-        per method) — the ``self_translation`` entry of results.json."""
+        per filter rule, rules that rejected none left out), ``answer_found`` (QA: answers found
+        per method) and ``pieces_left_out`` (QA: failed context sentences left out, and the
+        examples they were left out of) — the ``self_translation`` entry of results.json."""
         summary = {}
         for lang, outcome in self.outcomes.items():
             counts = outcome.counts
@@ -230,6 +242,8 @@ class SelfTranslateCallback(Callback):
             }
             if "answer_found" in outcome.extra:
                 entry["answer_found"] = dict(outcome.extra["answer_found"])
+            if "pieces_left_out" in outcome.extra:
+                entry["pieces_left_out"] = dict(outcome.extra["pieces_left_out"])
             summary[lang] = entry
         return summary
 
@@ -240,6 +254,9 @@ class SelfTranslateCallback(Callback):
         write_json_atomic(outcome.cache_dir / "stats.json", {**outcome.counts, **outcome.extra})
         found = outcome.extra.get("answer_found")
         answers = f"; answers found by {rejection_summary(found)}" if found else ""
+        left_out = outcome.extra.get("pieces_left_out")
+        if left_out and left_out["pieces"]:
+            answers += f"; {left_out['pieces']} failed sentences left out of {left_out['examples']} contexts"
         rank_zero_info(
             f"selftt: {outcome.lang}: kept {outcome.counts['kept']} of {outcome.counts['total']} translations "
             f"({outcome.translated_now} translated now, {outcome.cached} from the cache); "
@@ -261,6 +278,8 @@ class SelfTranslateCallback(Callback):
             f"translation/{lang}/answer_found/{method}": n
             for method, n in outcome.extra.get("answer_found", {}).items()
         }
+        if "pieces_left_out" in outcome.extra:
+            metrics[f"translation/{lang}/pieces_left_out"] = outcome.extra["pieces_left_out"]["pieces"]
         self._log_metrics(trainer, metrics)
         samples = outcome.records[: self.log_samples]
         if samples:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 PIECE_CHECK_VERSION = 1
 """Part of the cache key when pieces are retried: raise it when :class:`PieceCheck` changes."""
 
+DROPPED = "dropped"
+"""The finish reason recorded for a piece left out of its context (see ``PieceSettings.drop_failed_pieces``)."""
+
 SHOT_ROTATION_VERSION = 2
 """Part of the cache key from ``retries: 2`` on: raise it when :func:`_rotated` changes the shots
 of a retry after the first (version 1 repeated the first retry's shots at the third)."""
@@ -45,6 +48,10 @@ class PieceSettings:
     retries: int = 3
     """Pieces whose translation fails a piece check are translated again this often, each time with
     the next ``n_shots`` shot pairs of the shots file (rotating), greedy as before."""
+    drop_failed_pieces: float = 0.0
+    """Extractive QA contexts: the largest share of a context's pieces whose translation still
+    fails the piece check after the retries that may be left out of the translated context
+    (``floor(share x pieces)``; never the piece holding the marked answer). 0: none."""
 
 
 def marked_pieces(
@@ -153,12 +160,26 @@ def translate_pieces(
             src_lang, tgt_lang, tried, len(unique), tried - len(failing), settings.retries,
         )
     by_piece = {piece: out for piece, out in zip(unique, outputs, strict=True)}
+    broken = {unique[i] for i in failing}
     results = []
-    for lines in per_text:
-        translated = [[by_piece[p].text.strip() for p in line] for line in lines]
-        finish = [by_piece[p].finish_reason for line in lines for p in line]
+    for lines, (_, marked_piece) in zip(per_text, segmented, strict=True):
+        drop = _droppable(lines, marked_piece, broken, settings.drop_failed_pieces)
+        translated = [[by_piece[p].text.strip() for p in line if p not in drop] for line in lines]
+        finish = [DROPPED if p in drop else by_piece[p].finish_reason for line in lines for p in line]
         results.append((join_pieces(translated, tgt_lang), finish))
     return results
+
+
+def _droppable(lines: list[list[str]], marked: str | None, broken: set[str], share: float) -> set[str]:
+    """The broken pieces of a text with a marked answer piece that may be left out: all of them
+    when they are at most ``floor(share x pieces)``, else none (the text stays whole and its
+    filters judge it). Never the marked piece; nothing for a text without one."""
+    if marked is None or share <= 0:
+        return set()
+    pieces = [p for line in lines for p in line]
+    bad = {p for p in pieces if p in broken and p != marked}
+    limit = math.floor(share * len(pieces))
+    return bad if sum(p in bad for p in pieces) <= limit else set()
 
 
 class PieceCheck:

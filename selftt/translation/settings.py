@@ -49,6 +49,11 @@ class TranslationSettings:
     """Pieces whose translation fails a piece check (echoed source, loop, cut off, wrong language,
     lost question mark, length) are translated again this often with the next shots of the shots
     file (see :class:`selftt.translation.pieces.PieceCheck`); 0: never."""
+    drop_failed_pieces: float = 0.25
+    """Extractive QA: up to this share of a context's sentences whose translation still fails the
+    piece check after the retries are left out of the translated context (never the sentence
+    holding the answer); 0: none, the context is judged whole. See
+    :class:`selftt.translation.pieces.PieceSettings`."""
 
     def pieces(self, task: Task) -> PieceSettings:
         """The settings that decide the pieces and prompts; markers only for a task with an answer span."""
@@ -60,4 +65,5 @@ class TranslationSettings:
             max_new_tokens_extra=self.max_new_tokens_extra,
             answer_markers=tuple(self.answer_markers) if self.answer_markers and task.answer_span else None,
             retries=self.retries,
+            drop_failed_pieces=self.drop_failed_pieces,
         )

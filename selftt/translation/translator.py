@@ -19,7 +19,7 @@ from selftt.translation.cache import TranslationCache, source_hash
 from selftt.translation.filters import FilterSettings, count_reasons, duplicate_reasons, filter_example
 from selftt.translation.handoff import TranslatedSet
 from selftt.translation.output_checks import language_labels
-from selftt.translation.pieces import PIECE_CHECK_VERSION, SHOT_ROTATION_VERSION, translate_pieces
+from selftt.translation.pieces import DROPPED, PIECE_CHECK_VERSION, SHOT_ROTATION_VERSION, translate_pieces
 from selftt.translation.segments import Span
 from selftt.translation.settings import TranslationSettings
 from selftt.translation.shots import load_shots
@@ -196,6 +196,8 @@ class SelfTranslator:
             key |= {"retries": self.pieces.retries, "piece_check": PIECE_CHECK_VERSION}
         if self.pieces.retries > 1:  # the order of shots from the second retry on changed once
             key |= {"shot_rotation": SHOT_ROTATION_VERSION}
+        if self.pieces.drop_failed_pieces and self.pieces.answer_markers:  # only marked contexts drop pieces
+            key |= {"drop_failed_pieces": self.pieces.drop_failed_pieces}
         return key
 
     def _translate_chunk(
@@ -346,6 +348,9 @@ class SelfTranslator:
             if not reasons:
                 pairs.append((example, translated))
         extra = {"answer_found": count_found(found_all)} if self.project_answers else {}
+        if self.project_answers:  # context sentences left out (translation.drop_failed_pieces)
+            dropped = [sum(r.count(DROPPED) for r in (rec.get("finish") or {}).values()) for rec, _ in translated_all]
+            extra["pieces_left_out"] = {"pieces": sum(dropped), "examples": sum(n > 0 for n in dropped)}
         return TranslationOutcome(
             lang=tgt_lang,
             translated=TranslatedSet(tgt_lang, src_lang, pairs),

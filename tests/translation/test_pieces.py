@@ -380,3 +380,45 @@ def test_retries_stop_where_the_shots_run_out_of_rotations(fake):
     assert len(fake.calls) == len(SHOTS)  # the first try and one retry per other rotation
     prompts = [c["prompts"][0] for c in fake.calls]
     assert len(set(prompts)) == len(prompts)
+
+
+# ---------------------------------------------------------------- drop_failed_pieces
+CONTEXT = "Berlin is the capital of Germany. It has many museums. The museum opens at nine. The museums open on Sundays."
+ANSWER = (CONTEXT.index("the capital"), CONTEXT.index("the capital") + len("the capital"))
+
+
+def test_failed_piece_left_out_of_a_marked_context(fake):
+    fake.always_echo = {"The museum opens at nine."}  # fails every retry (untranslated)
+    out = run([CONTEXT], [ANSWER], answer_markers=MARKERS, retries=1, drop_failed_pieces=0.25)
+    text, finish = out[0]
+    assert text == "Berlin ist [die Hauptstadt] Deutschlands. Es hat viele Museen. Die Museen öffnen sonntags."
+    assert finish == ["stop", "stop", pieces_module.DROPPED, "stop"]
+
+
+def test_failed_pieces_kept_when_more_than_the_share(fake):
+    fake.always_echo = {"The museum opens at nine.", "It has many museums."}  # 2 of 4 > floor(0.25 x 4)
+    text, finish = run([CONTEXT], [ANSWER], answer_markers=MARKERS, retries=1, drop_failed_pieces=0.25)[0]
+    assert "The museum opens at nine." in text and "It has many museums." in text
+    assert pieces_module.DROPPED not in finish
+    text, finish = run([CONTEXT], [ANSWER], answer_markers=MARKERS, retries=1, drop_failed_pieces=0.5)[0]
+    assert text == "Berlin ist [die Hauptstadt] Deutschlands. Die Museen öffnen sonntags."
+    assert finish.count(pieces_module.DROPPED) == 2
+
+
+def test_failed_answer_piece_never_dropped(fake):
+    fake.always_echo = {"Berlin is [the capital] of Germany."}
+    text, finish = run([CONTEXT], [ANSWER], answer_markers=MARKERS, retries=1, drop_failed_pieces=0.5)[0]
+    assert text.startswith("Berlin is [the capital] of Germany.")
+    assert pieces_module.DROPPED not in finish
+
+
+@pytest.mark.parametrize("kw", [{"drop_failed_pieces": 0.0}, {"answer_markers": None}])
+def test_nothing_dropped_when_off_or_unmarked(fake, kw):
+    """Off, or no marked answer (a question, a reasoning line, an NLI premise): the text stays whole."""
+    fake.always_echo = {"The museum opens at nine."}
+    args = {"answer_markers": MARKERS, "retries": 1, "drop_failed_pieces": 0.25, **kw}
+    text, finish = run([CONTEXT], [ANSWER], **args)[0]
+    assert "The museum opens at nine." in text
+    assert pieces_module.DROPPED not in finish
+    text, finish = run([CONTEXT], None, answer_markers=MARKERS, retries=1, drop_failed_pieces=0.25)[0]
+    assert "The museum opens at nine." in text
