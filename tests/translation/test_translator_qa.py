@@ -330,3 +330,32 @@ def test_round_trip_translates_back_only_what_the_other_rules_keep(tmp_path, fak
     assert "Was hat Berlin?" not in back_sources and "Was ist Berlin?" in back_sources
     assert [r["reasons"] for r in outcome.records] == [[], ["example:answer_in_context"]]
     assert outcome.counts["round_trip"] == 0 and outcome.counts["kept"] == 1
+
+
+def test_broken_context_sentence_left_out_and_counted(tmp_path, fake, translating):
+    """A context sentence whose translation stays broken (a runaway loop) is left out of the
+    translated context when it does not hold the answer; the example is kept and counted."""
+    context = "Berlin is the capital of Germany. It has many museums. The museum opens at nine. The river is long."
+    fake.table |= {
+        "Berlin is [the capital] of Germany.": "Berlin ist [die Hauptstadt] Deutschlands.",
+        "The museum opens at nine.": "Das Museum" + " Museum" * 12,  # a loop: fails every retry
+        "The river is long.": "Der Fluss ist lang.",
+        "the capital": "die Hauptstadt",
+    }
+    path = write_squad(tmp_path / "dev.json", [qa("q1", "What is Berlin?", ("the capital", 10))], context)
+    examples = QATask().load(str(path), "en")
+    settings = dict(prompt=TranslationPrompt(n_shots=2), filters=FilterSettings(), retries=1)
+    outcome = SelfTranslator(
+        get_task("qa"), TranslationSettings(**settings, cache_dir=tmp_path / "cache")
+    ).run(translating, examples, "en", "de", Distributed())
+    [row] = outcome.records
+    assert row["kept"], row["reasons"]
+    assert row["translation"]["context"] == "Berlin ist die Hauptstadt Deutschlands. Es hat viele Museen. Der Fluss ist lang."
+    assert outcome.extra["pieces_left_out"] == {"pieces": 1, "examples": 1}
+    # off: the loop stays, and the filters reject the whole context
+    whole = SelfTranslator(
+        get_task("qa"), TranslationSettings(**settings, cache_dir=tmp_path / "cache2", drop_failed_pieces=0.0)
+    ).run(translating, examples, "en", "de", Distributed())
+    assert whole.records[0]["reasons"] == ["context:repetition"]
+    assert "Museum Museum" in whole.records[0]["translation"]["context"]
+    assert whole.extra["pieces_left_out"] == {"pieces": 0, "examples": 0}
