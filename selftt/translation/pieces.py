@@ -69,8 +69,7 @@ def _segment_and_mark(
     text: str, src_lang: str, segment: Segment, span: Span | None, markers: tuple[str, str] | None
 ) -> tuple[list[list[str]], str | None]:
     """``marked_pieces`` and the marked piece's text (None when nothing was marked)."""
-    lines = segment_text(text, src_lang, segment)
-    where = merge_around(lines, *span) if span and markers else None
+    lines, where = _cut(text, src_lang, segment, span, markers)
     pieces = [[text[s:e] for s, e in line] for line in lines]
     if where is not None and markers is not None and span is not None:
         li, pi = where
@@ -80,6 +79,28 @@ def _segment_and_mark(
             pieces[li][pi] = mark_span(piece, span[0] - start, span[1] - start, markers)
             return pieces, pieces[li][pi]
     return pieces, None
+
+
+def _cut(text: str, src_lang: str, segment: Segment, span: Span | None, markers: tuple[str, str] | None):
+    """The (start, end) of each piece per line, the pieces around a span to mark merged into one,
+    and the (line, piece) index of that piece (None: nothing to mark)."""
+    lines = segment_text(text, src_lang, segment)
+    return lines, merge_around(lines, *span) if span and markers else None
+
+
+def kept_source(
+    text: str, src_lang: str, segment: Segment, span: Span | None, markers: tuple[str, str] | None, finish: Sequence[str]
+) -> str:
+    """``text`` without the pieces whose translation was left out (finish reason ``DROPPED``):
+    the source that the translated field stands for, which the filters compare it with (a
+    length ratio against the whole paragraph would reject every context with a sentence left
+    out). ``text`` itself when the pieces and ``finish`` do not line up (nothing is guessed)."""
+    lines, _ = _cut(text, src_lang, segment, span, markers)
+    if DROPPED not in finish or sum(len(line) for line in lines) != len(finish):
+        return text
+    reasons = iter(finish)
+    kept = [[text[s:e] for s, e in line if next(reasons) != DROPPED] for line in lines]
+    return join_pieces(kept, src_lang)
 
 
 def translate_pieces(

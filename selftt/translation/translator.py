@@ -19,7 +19,13 @@ from selftt.translation.cache import TranslationCache, source_hash
 from selftt.translation.filters import FilterSettings, count_reasons, duplicate_reasons, filter_example
 from selftt.translation.handoff import TranslatedSet
 from selftt.translation.output_checks import language_labels
-from selftt.translation.pieces import DROPPED, PIECE_CHECK_VERSION, SHOT_ROTATION_VERSION, translate_pieces
+from selftt.translation.pieces import (
+    DROPPED,
+    PIECE_CHECK_VERSION,
+    SHOT_ROTATION_VERSION,
+    kept_source,
+    translate_pieces,
+)
 from selftt.translation.segments import Span
 from selftt.translation.settings import TranslationSettings
 from selftt.translation.shots import load_shots
@@ -240,6 +246,18 @@ class SelfTranslator:
             return None
         return answer_offsets(example, answer_field, context_field)
 
+    def _filtered_source(self, example: Example, record: dict[str, Any], src_lang: str) -> Example:
+        """The source the filters compare the translation with: ``example`` without the pieces
+        left out of its translation (see :func:`selftt.translation.pieces.kept_source`)."""
+        finish = record.get("finish") or {}
+        cut = {
+            f: kept_source(str(example.get(f) or ""), src_lang, self.pieces.segment, self._answer_span(example, f),
+                           self.pieces.answer_markers, reasons)
+            for f, reasons in finish.items()
+            if DROPPED in reasons
+        }  # fmt: skip
+        return {**example, **cut} if cut else example
+
     def labels(self, src_lang: str, tgt_lang: str) -> tuple[str, ...]:
         """The language labels that must not appear in a translation (the ``scaffolding`` rule)."""
         return language_labels(src_lang, tgt_lang, tuple(self.prompt.language_names(src_lang, tgt_lang)))
@@ -312,7 +330,7 @@ class SelfTranslator:
             record, translated = translated_all[n]
             reasons = filter_example(
                 self.task,
-                examples[n],
+                self._filtered_source(examples[n], record, src_lang),
                 translated,
                 tgt_lang,
                 filters,

@@ -422,3 +422,15 @@ def test_nothing_dropped_when_off_or_unmarked(fake, kw):
     assert pieces_module.DROPPED not in finish
     text, finish = run([CONTEXT], None, answer_markers=MARKERS, retries=1, drop_failed_pieces=0.25)[0]
     assert "The museum opens at nine." in text
+
+
+def test_kept_source_leaves_out_the_dropped_pieces():
+    d = pieces_module.DROPPED
+    assert pieces_module.kept_source(CONTEXT, "en", "sentence", ANSWER, MARKERS, ["stop", "stop", d, "stop"]) == (
+        "Berlin is the capital of Germany. It has many museums. The museums open on Sundays."
+    )
+    assert pieces_module.kept_source(CONTEXT, "en", "sentence", ANSWER, MARKERS, ["stop"] * 4) == CONTEXT
+    # pieces and finish reasons that do not line up: the whole text, nothing guessed
+    assert pieces_module.kept_source(CONTEXT, "en", "sentence", ANSWER, MARKERS, ["stop", d]) == CONTEXT
+    lines = "Line one is about the old city.\nLine two is about the river."
+    assert pieces_module.kept_source(lines, "en", "sentence", None, None, [d, "stop"]) == "\nLine two is about the river."

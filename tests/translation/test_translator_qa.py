@@ -335,10 +335,11 @@ def test_round_trip_translates_back_only_what_the_other_rules_keep(tmp_path, fak
 def test_broken_context_sentence_left_out_and_counted(tmp_path, fake, translating):
     """A context sentence whose translation stays broken (a runaway loop) is left out of the
     translated context when it does not hold the answer; the example is kept and counted."""
-    context = "Berlin is the capital of Germany. It has many museums. The museum opens at nine. The river is long."
+    long = "The museum opens at nine in the morning and closes at six in the evening, every day of the year."
+    context = f"Berlin is the capital of Germany. It has many museums. {long} The river is long."
     fake.table |= {
         "Berlin is [the capital] of Germany.": "Berlin ist [die Hauptstadt] Deutschlands.",
-        "The museum opens at nine.": "Das Museum" + " Museum" * 12,  # a loop: fails every retry
+        long: "Das Museum" + " Museum" * 12,  # a loop: fails every retry
         "The river is long.": "Der Fluss ist lang.",
         "the capital": "die Hauptstadt",
     }
@@ -352,6 +353,9 @@ def test_broken_context_sentence_left_out_and_counted(tmp_path, fake, translatin
     assert row["kept"], row["reasons"]
     assert row["translation"]["context"] == "Berlin ist die Hauptstadt Deutschlands. Es hat viele Museen. Der Fluss ist lang."
     assert outcome.extra["pieces_left_out"] == {"pieces": 1, "examples": 1}
+    assert row["source"]["context"] == context  # the record shows the whole source
+    # the filters compared the context with the source without that sentence: against the whole
+    # paragraph (more than half of it left out) the length ratio would have rejected it
     # off: the loop stays, and the filters reject the whole context
     whole = SelfTranslator(
         get_task("qa"), TranslationSettings(**settings, cache_dir=tmp_path / "cache2", drop_failed_pieces=0.0)
