@@ -104,7 +104,8 @@ class GenerationEvaluation(Callback):
         for eval_set in sets:
             records = self._answer(pl_module, datamodule, eval_set, dist)
             values = task.checked_score([r["answer"] for r in records], [r["gold"] for r in records], eval_set.lang)
-            metrics[eval_set.name] = {"lang": eval_set.lang, "n": len(records), **values}
+            predictions = (folder / f"{eval_set.name}.jsonl").relative_to(run_dir).as_posix()
+            metrics[eval_set.name] = {"lang": eval_set.lang, "n": len(records), **values, "predictions": predictions}
             flat = {f"{keys[eval_set.name]}/{name}": value for name, value in values.items()}
             if log_with_module:
                 for name, value in flat.items():

@@ -19,11 +19,14 @@ RESULTS_FORMAT = 1
 
 
 class SetMetrics(TypedDict, total=False):
-    """One evaluation set's entry of ``metrics``: ``lang``, ``n`` and the task's scores (0-100,
-    e.g. ``accuracy``, ``unparsed``, ``exact_match``, ``f1``)."""
+    """One evaluation set's entry of ``metrics``: ``lang``, ``n``, ``predictions`` and the task's
+    scores (0-100, e.g. ``accuracy``, ``unparsed``, ``exact_match``, ``f1``)."""
 
     lang: str
     n: int
+    predictions: str
+    """The set's per-question predictions (JSONL), relative to the run folder (files written
+    before: absent); the report's intervals and paired tests are computed from them."""
 
 
 class _RequiredResults(TypedDict):

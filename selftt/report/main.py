@@ -8,11 +8,12 @@ import json
 import sys
 from pathlib import Path
 
+from selftt.report import statistics_section
 from selftt.report.collect import NoResultsError, collect
 from selftt.report.plots import plot_quality_vs_gain, plot_results
 from selftt.report.table import render_markdown
 
-OUTPUTS = ("report.md", "results.csv", "results.png", "quality_vs_gain.png")
+OUTPUTS = ("report.md", "statistics.json", "results.csv", "results.png", "quality_vs_gain.png")
 CSV_FIELDS = [
     "file", "run_dir", "stage", "task", "method", "model", "seed", "step",
     "eval_set", "lang", "n", "primary_metric", "value", "used",
@@ -63,7 +64,10 @@ def write_report(
     coll = collect(logs, stage=stage)
     out = Path(out) if out is not None else Path(logs) / "report"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.md").write_text(render_markdown(coll, baseline=baseline), encoding="utf-8")
+    stats = statistics_section.compute(coll, baseline)
+    stats_lines = statistics_section.render(stats, coll, baseline)
+    (out / "report.md").write_text(render_markdown(coll, baseline, stats_lines), encoding="utf-8")
+    (out / "statistics.json").write_text(json.dumps(stats.as_json(baseline), indent=1) + "\n", encoding="utf-8")
     write_csv(coll, out / "results.csv")
     plot_results(coll, out / "results.png")
     plot_quality_vs_gain(coll, out / "quality_vs_gain.png", baseline=baseline)

@@ -23,6 +23,9 @@ class Score:
     n: int | None
     value: float  # the primary metric
     metrics: dict[str, float]  # every numeric entry of the set (accuracy, f1, unparsed, ...)
+    predictions: Path | None = None
+    """The set's per-question predictions (JSONL), where results.json names them (files written
+    before: None, and the report has no per-question statistics for the set)."""
 
 
 @dataclass
@@ -97,7 +100,9 @@ def parse_results(path: Path) -> tuple[Run, list[str]]:
         n = m.get("n")
         n = n if isinstance(n, int) and not isinstance(n, bool) else None
         nums = {k: float(v) for k, v in m.items() if k not in ("lang", "n") and _is_number(v)}
-        scores.append(Score(name, lang.lower(), n, float(m[primary]), nums))
+        rel = m.get("predictions")
+        predictions = path.parent / rel if isinstance(rel, str) and rel and not Path(rel).is_absolute() else None
+        scores.append(Score(name, lang.lower(), n, float(m[primary]), nums, predictions))
     if not scores:
         raise ValueError("no usable evaluation set: " + ", ".join(problems))
     tq = {}

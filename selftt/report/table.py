@@ -200,7 +200,9 @@ def notes_section(coll: Collection) -> list[str]:
     return out
 
 
-def render_markdown(coll: Collection, baseline: str = "zero-shot") -> str:
+def render_markdown(coll: Collection, baseline: str = "zero-shot", stats_lines: list[str] | None = None) -> str:
+    """The report's Markdown; ``stats_lines``: the statistics section (see
+    :mod:`selftt.report.statistics_section`), placed after the result tables."""
     models = ", ".join(f"`{m}`" for m in coll.models) or "none"
     out = [
         "# Self-Translate-Train results",
@@ -224,5 +226,6 @@ def render_markdown(coll: Collection, baseline: str = "zero-shot") -> str:
         out += ["No usable results (see Skipped files).", ""]
     for task in coll.tasks:
         out += task_section(coll, task, baseline)
+    out += list(stats_lines or [])
     out += missing_section(coll) + quality_section(coll) + self_translation_section(coll) + notes_section(coll)
     return "\n".join(out).rstrip() + "\n"

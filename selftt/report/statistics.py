@@ -1,0 +1,167 @@
+"""Statistics of a report's cells from the saved per-question predictions: confidence intervals
+that count both seeds and questions, and paired comparisons of each method with the baseline.
+
+Every number here is recomputable from the run folders alone: each ``results.json`` names the
+predictions file of each evaluation set (``metrics.<set>.predictions``, relative to the run
+folder), whose records hold the answer and the gold; a question's score is the task's primary
+metric of that one answer (``Task.score([answer], [gold], lang)``), so the mean over questions
+is the set's score (exact match, F1 and accuracy are means over questions).
+
+Procedures (fixed, so an independent script can reproduce them):
+
+- **Cell interval**: a two-level percentile bootstrap, ``N_RESAMPLES`` resamples drawn with
+  ``numpy.random.default_rng(RNG_SEED)``: each resample draws the seeds with replacement and the
+  questions with replacement (the same questions for every drawn seed), and takes the mean.
+  Seed-to-seed and question-to-question variation both widen it (Koehn 2004, "Statistical
+  significance tests for machine translation evaluation"; Dror et al. 2018, "The hitchhiker's
+  guide to testing statistical significance in NLP").
+- **Paired difference** of a method and the baseline on the questions both answered: per
+  question, each side's mean over its seeds; the difference of the means, its interval by the
+  same two-level bootstrap (questions drawn once for both sides, each side's seeds drawn on
+  their own), and a two-sided p-value by approximate randomization (a paired permutation test:
+  ``scipy.stats.permutation_test`` with ``permutation_type='samples'``, ``N_RESAMPLES``
+  resamples, ``random_state=RNG_SEED``).
+- **Welch's t-test** over the seed means (``scipy.stats.ttest_ind(equal_var=False)``; the
+  paper's test), where both sides have at least two seeds.
+
+A gain is called *within noise* when its interval contains 0 or its randomization p-value is
+at least ``ALPHA``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+N_RESAMPLES = 2000
+"""Bootstrap resamples, and resamples of the randomization test."""
+RNG_SEED = 0
+"""Seed of every resampling (reports are reproducible)."""
+CONFIDENCE = 0.95
+"""Coverage of the percentile intervals."""
+ALPHA = 0.05
+"""Significance level of the 'within noise' note."""
+
+
+@dataclass(frozen=True)
+class CellStats:
+    """A cell's spread: ``n_questions`` common to its seeds, ``mean`` over seeds and questions
+    (0-100 like the metric), ``std`` over seed means (None: one seed), ``ci`` (low, high)."""
+
+    n_seeds: int
+    n_questions: int
+    mean: float
+    std: float | None
+    ci: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """``method`` minus ``baseline`` on ``n_questions`` questions both answered: ``diff`` (points),
+    its ``ci``, the randomization ``p_value``, ``p_welch`` (Welch's t-test over seed means; None
+    with fewer than two seeds on a side) and ``within_noise``."""
+
+    n_questions: int
+    diff: float
+    ci: tuple[float, float]
+    p_value: float
+    p_welch: float | None
+
+    @property
+    def within_noise(self) -> bool:
+        return self.ci[0] <= 0.0 <= self.ci[1] or self.p_value >= ALPHA
+
+
+def question_scores(records: Sequence[dict], task, lang: str, primary: str) -> dict[str, float]:
+    """Per question id, ``primary`` of its one answer scored alone by ``task``
+    (:meth:`selftt.tasks.base.Task.score` on one prediction; 0-100)."""
+    return {str(r["id"]): float(task.score([r.get("answer")], [r["gold"]], lang)[primary]) for r in records}
+
+
+def read_predictions(path: Path) -> list[dict]:
+    """The records of one predictions JSONL file. Raises ValueError naming the file and line."""
+    records = []
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+            if not isinstance(record, dict) or "id" not in record or "gold" not in record:
+                raise ValueError(f"{path}:{number}: expected an object with 'id' and 'gold'")
+            records.append(record)
+    return records
+
+
+def score_matrix(per_seed: Sequence[dict[str, float]], ids: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """(question ids, seeds x questions array) over the questions every seed answered (or ``ids``)."""
+    common = set.intersection(*(set(s) for s in per_seed)) if per_seed else set()
+    ids = sorted(common) if ids is None else [i for i in ids if i in common]
+    return list(ids), np.array([[s[i] for i in ids] for s in per_seed], dtype=float).reshape(len(per_seed), len(ids))
+
+
+def _percentile(values: np.ndarray) -> tuple[float, float]:
+    tail = 100.0 * (1.0 - CONFIDENCE) / 2.0
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def cell_stats(scores: np.ndarray) -> CellStats:
+    """Mean, seed std and two-level bootstrap interval of a seeds x questions array (see the
+    module docstring). Raises ValueError for an empty array."""
+    n_seeds, n_questions = scores.shape
+    if not n_seeds or not n_questions:
+        raise ValueError("no question answered by every seed")
+    rng = np.random.default_rng(RNG_SEED)
+    means = np.empty(N_RESAMPLES)
+    for b in range(N_RESAMPLES):
+        seeds = rng.integers(n_seeds, size=n_seeds)
+        questions = rng.integers(n_questions, size=n_questions)
+        means[b] = scores[np.ix_(seeds, questions)].mean()
+    seed_means = scores.mean(axis=1)
+    std = float(np.std(seed_means, ddof=1)) if n_seeds > 1 else None
+    return CellStats(n_seeds, n_questions, float(seed_means.mean()), std, _percentile(means))
+
+
+def paired_comparison(method: np.ndarray, baseline: np.ndarray) -> PairedComparison:
+    """``method`` minus ``baseline``, both seeds x questions arrays over the same questions in the
+    same order (see the module docstring). Raises ValueError when the question counts differ or
+    are 0."""
+    from scipy import stats
+
+    if method.shape[1] != baseline.shape[1] or not method.shape[1]:
+        raise ValueError(f"paired comparison needs the same questions, got {method.shape[1]} and {baseline.shape[1]}")
+    n_questions = method.shape[1]
+    rng = np.random.default_rng(RNG_SEED)
+    diffs = np.empty(N_RESAMPLES)
+    for b in range(N_RESAMPLES):
+        questions = rng.integers(n_questions, size=n_questions)
+        a = method[rng.integers(method.shape[0], size=method.shape[0])][:, questions]
+        z = baseline[rng.integers(baseline.shape[0], size=baseline.shape[0])][:, questions]
+        diffs[b] = a.mean() - z.mean()
+    per_question = method.mean(axis=0), baseline.mean(axis=0)
+    if np.array_equal(*per_question):
+        p_value = 1.0  # no question differs: every relabelling gives the same statistic
+    else:
+        test = stats.permutation_test(
+            per_question,
+            lambda x, y, axis: np.mean(x - y, axis=axis),
+            permutation_type="samples",
+            n_resamples=N_RESAMPLES,
+            alternative="two-sided",
+            random_state=RNG_SEED,
+        )
+        p_value = float(test.pvalue)
+    p_welch = None
+    seed_a, seed_z = method.mean(axis=1), baseline.mean(axis=1)
+    if len(seed_a) > 1 and len(seed_z) > 1:
+        welch = stats.ttest_ind(seed_a, seed_z, equal_var=False)
+        p_welch = None if np.isnan(welch.pvalue) else float(welch.pvalue)
+    diff = float(per_question[0].mean() - per_question[1].mean())
+    return PairedComparison(n_questions, diff, _percentile(diffs), p_value, p_welch)

@@ -1,0 +1,165 @@
+"""The report's statistics section: per cell an interval over seeds and questions, and per method
+a paired comparison with the baseline, from the predictions each run saved (procedures in
+:mod:`selftt.report.statistics`). Also written as ``statistics.json`` for scripts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from selftt.report.collect import Cell, Collection, Column
+from selftt.report.statistics import (
+    ALPHA,
+    CONFIDENCE,
+    N_RESAMPLES,
+    RNG_SEED,
+    CellStats,
+    PairedComparison,
+    cell_stats,
+    paired_comparison,
+    question_scores,
+    read_predictions,
+    score_matrix,
+)
+
+DASH = "—"
+
+
+@dataclass
+class ReportStatistics:
+    """Per (task, method, column label): the cell's stats and, for methods other than the
+    baseline, the paired comparison; ``problems``: why a cell has none (one line each)."""
+
+    cells: dict[tuple[str, str, str], CellStats] = field(default_factory=dict)
+    comparisons: dict[tuple[str, str, str], PairedComparison] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def as_json(self, baseline: str) -> dict:
+        """A JSON-ready record (keys ``task/column/method``) with the procedure's constants."""
+        return {
+            "procedure": {
+                "n_resamples": N_RESAMPLES,
+                "rng_seed": RNG_SEED,
+                "confidence": CONFIDENCE,
+                "alpha": ALPHA,
+                "baseline": baseline,
+                "module": "selftt.report.statistics",
+            },
+            "cells": {"/".join(k): asdict(v) for k, v in self.cells.items()},
+            "comparisons": {
+                "/".join(k): {**asdict(v), "within_noise": v.within_noise} for k, v in self.comparisons.items()
+            },
+            "problems": list(self.problems),
+        }
+
+
+def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray] | None:
+    """The cell's seeds x questions scores, or None (and a line in ``problems``)."""
+    from selftt.tasks import get_task
+
+    try:
+        task = get_task(cell.task)
+    except Exception as err:  # a plugin task that is not importable here
+        problems.append(f"{cell.name}: no per-question statistics (task {cell.task!r}: {err})")
+        return None
+    per_seed = []
+    for entry in cell.entries:
+        path = entry.score.predictions
+        if path is None or not path.is_file():
+            where = "results.json names no predictions file" if path is None else f"{path} is missing"
+            problems.append(f"{cell.name}: no per-question statistics ({entry.run.path}: {where})")
+            return None
+        try:
+            records = read_predictions(path)
+            per_seed.append(question_scores(records, task, entry.score.lang, entry.run.primary_metric))
+        except (ValueError, KeyError) as err:
+            problems.append(f"{cell.name}: no per-question statistics ({err})")
+            return None
+    ids, matrix = score_matrix(per_seed)
+    if not ids:
+        problems.append(f"{cell.name}: no question answered by every seed")
+        return None
+    return ids, matrix
+
+
+def compute(coll: Collection, baseline: str) -> ReportStatistics:
+    """Statistics of every cell of ``coll`` and comparisons with ``baseline`` in the same column."""
+    out = ReportStatistics()
+    matrices: dict[tuple[str, str, Column], tuple[list[str], np.ndarray]] = {}
+    for (task, method, column), cell in coll.cells.items():
+        got = _cell_matrix(cell, out.problems)
+        if got is not None:
+            matrices[task, method, column] = got
+            out.cells[task, column.label, method] = cell_stats(got[1])
+    for (task, method, column), (ids, matrix) in matrices.items():
+        base = matrices.get((task, baseline, column))
+        if method == baseline or base is None:
+            continue
+        common = sorted(set(ids) & set(base[0]))
+        if not common:
+            out.problems.append(f"{task}/{column.label}/{method}: no question in common with {baseline}")
+            continue
+        out.comparisons[task, column.label, method] = paired_comparison(
+            _columns(ids, matrix, common), _columns(*base, common)
+        )
+    return out
+
+
+def _columns(ids: list[str], matrix: np.ndarray, keep: list[str]) -> np.ndarray:
+    """The columns of ``matrix`` (one per id of ``ids``) for the ids ``keep``, in that order."""
+    where = {i: n for n, i in enumerate(ids)}
+    return matrix[:, [where[i] for i in keep]]
+
+
+def _interval(ci: tuple[float, float]) -> str:
+    return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
+
+
+def _p(p: float | None) -> str:
+    return DASH if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str]:
+    """Markdown lines of the statistics section."""
+    out = ["## Statistics", ""]
+    out += [
+        f"Per cell: mean over seeds and questions, standard deviation of the seed means, and a "
+        f"{CONFIDENCE:.0%} interval from a bootstrap that resamples seeds and questions "
+        f"({N_RESAMPLES} resamples, seed {RNG_SEED}). Per method against `{baseline}`, on the "
+        "questions both answered: the difference, its bootstrap interval, the p-value of a paired "
+        "approximate-randomization test, and Welch's t-test over seed means (needs 2+ seeds a side). "
+        f"*within noise*: the interval holds 0 or p >= {ALPHA}. Procedures: `selftt/report/statistics.py`; "
+        "numbers also in `statistics.json`.",
+        "",
+    ]
+    if not stats.cells:
+        return out + ["No cell has saved per-question predictions.", ""] + _problems(stats)
+    header = ["Task", "Lang", "Method", "Seeds", "Questions", "Mean", "Std", "95% CI"]
+    header += [f"Δ vs {baseline}", "Δ 95% CI", "p (randomization)", "p (Welch)", "Reading"]
+    rows = []
+    for task in coll.tasks:
+        for column in coll.columns[task]:
+            for method in coll.methods:
+                cell = stats.cells.get((task, column.label, method))
+                if cell is None:
+                    continue
+                comp = stats.comparisons.get((task, column.label, method))
+                std = DASH if cell.std is None else f"{cell.std:.1f}"
+                row = [task, column.label, method, str(cell.n_seeds), str(cell.n_questions), f"{cell.mean:.1f}"]
+                row += [std, _interval(cell.ci)]
+                if comp is None:
+                    row += [DASH] * 5
+                else:
+                    reading = "within noise" if comp.within_noise else ("gain" if comp.diff > 0 else "loss")
+                    row += [f"{comp.diff:+.1f}", _interval(comp.ci), _p(comp.p_value), _p(comp.p_welch), reading]
+                rows.append(row)
+    out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out + [""] + _problems(stats)
+
+
+def _problems(stats: ReportStatistics) -> list[str]:
+    if not stats.problems:
+        return []
+    return ["Cells without statistics:", "", *[f"- {p}" for p in stats.problems], ""]

@@ -1,0 +1,159 @@
+"""Report statistics: two-level bootstrap intervals, paired comparisons (approximate randomization,
+Welch's t-test) and the report section built from saved predictions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from selftt.report.main import write_report
+from selftt.report.statistics import (
+    ALPHA,
+    N_RESAMPLES,
+    RNG_SEED,
+    cell_stats,
+    paired_comparison,
+    question_scores,
+    read_predictions,
+    score_matrix,
+)
+from selftt.tasks import get_task
+
+
+def binary(rng: np.random.Generator, p: float, seeds: int, questions: int) -> np.ndarray:
+    return 100.0 * (rng.random((seeds, questions)) < p)
+
+
+def test_cell_interval_covers_the_truth_and_shrinks_with_questions():
+    rng = np.random.default_rng(1)
+    small, large = binary(rng, 0.4, 3, 100), binary(rng, 0.4, 3, 1600)
+    for m in (small, large):
+        s = cell_stats(m)
+        assert s.ci[0] < 40.0 < s.ci[1]
+        assert s.mean == pytest.approx(m.mean())
+        assert s.std == pytest.approx(np.std(m.mean(axis=1), ddof=1))
+    width = lambda s: s.ci[1] - s.ci[0]  # noqa: E731
+    assert width(cell_stats(large)) < 0.5 * width(cell_stats(small))
+
+
+def test_cell_interval_counts_seed_variation():
+    """Same questions, seeds that disagree by a constant: the interval must widen beyond the
+    question-only one (one seed, std None)."""
+    rng = np.random.default_rng(2)
+    base = binary(rng, 0.5, 1, 400)
+    spread = np.vstack([np.clip(base + shift, 0, 100) for shift in (-20.0, 0.0, 20.0)])
+    one, three = cell_stats(base), cell_stats(spread)
+    assert one.std is None and one.n_seeds == 1
+    assert three.ci[1] - three.ci[0] > one.ci[1] - one.ci[0]
+
+
+def test_cell_stats_are_reproducible():
+    m = binary(np.random.default_rng(3), 0.3, 2, 50)
+    assert cell_stats(m) == cell_stats(m.copy())
+    with pytest.raises(ValueError, match="no question"):
+        cell_stats(np.zeros((2, 0)))
+
+
+def test_paired_comparison_finds_a_real_gain_and_calls_none_noise():
+    rng = np.random.default_rng(4)
+    baseline = binary(rng, 0.3, 3, 300)
+    better = np.maximum(baseline, binary(rng, 0.3, 3, 300))  # every question at least as good
+    gain = paired_comparison(better, baseline)
+    assert gain.diff > 10 and gain.ci[0] > 0 and gain.p_value < 0.001 and not gain.within_noise
+    assert gain.p_welch is not None and gain.p_welch < ALPHA
+    same = paired_comparison(baseline.copy(), baseline)
+    assert same.diff == 0 and same.p_value == 1.0 and same.within_noise
+    # a small difference on few questions is within noise
+    noisy = paired_comparison(binary(rng, 0.32, 3, 40), binary(rng, 0.30, 3, 40))
+    assert noisy.within_noise
+
+
+def test_paired_p_value_matches_scipy_and_welch_matches_ttest():
+    rng = np.random.default_rng(5)
+    a, b = binary(rng, 0.45, 3, 120), binary(rng, 0.35, 2, 120)
+    comp = paired_comparison(a, b)
+    expected = scipy_stats.permutation_test(
+        (a.mean(0), b.mean(0)),
+        lambda x, y, axis: np.mean(x - y, axis=axis),
+        permutation_type="samples",
+        n_resamples=N_RESAMPLES,
+        random_state=RNG_SEED,
+    ).pvalue
+    assert comp.p_value == pytest.approx(expected)
+    assert comp.p_welch == pytest.approx(scipy_stats.ttest_ind(a.mean(1), b.mean(1), equal_var=False).pvalue)
+    assert paired_comparison(a[:1], b).p_welch is None  # one seed: no Welch test
+    with pytest.raises(ValueError, match="same questions"):
+        paired_comparison(a, b[:, :10])
+
+
+def test_question_scores_mean_is_the_set_score():
+    task = get_task("qa")
+    records = [
+        {"id": "a", "answer": "the capital", "gold": ["the capital"]},
+        {"id": "b", "answer": "capital city", "gold": ["the capital"]},
+        {"id": "c", "answer": "", "gold": ["Berlin"]},
+    ]
+    scores = question_scores(records, task, "en", "f1")
+    whole = task.score([r["answer"] for r in records], [r["gold"] for r in records], "en")["f1"]
+    assert np.mean(list(scores.values())) == pytest.approx(whole)
+    ids, matrix = score_matrix([scores, {"a": 1.0, "b": 2.0}])
+    assert ids == ["a", "b"] and matrix.shape == (2, 2)
+
+
+def test_read_predictions_names_the_bad_line(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"id": "a", "gold": 1}\n{oops\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"p.jsonl:2: not valid JSON"):
+        read_predictions(path)
+
+
+# ---------------------------------------------------------------- the report section
+def _run(root: Path, name: str, method: str, seed: int, correct: list[bool], predictions: bool = True) -> None:
+    folder = root / name
+    (folder / "predictions" / "fit-step10").mkdir(parents=True)
+    records = [
+        {"id": f"q{i}", "answer": "4" if ok else "5", "gold": "4", "correct": ok} for i, ok in enumerate(correct)
+    ]
+    rel = "predictions/fit-step10/mgsm_de.jsonl"
+    (folder / rel).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    entry = {"lang": "de", "n": len(correct), "accuracy": 100.0 * sum(correct) / len(correct)}
+    if predictions:
+        entry["predictions"] = rel
+    result = {
+        "format": 1, "stage": "fit", "method": method, "task": "math", "model": "m", "seed": seed, "step": 10,
+        "metrics": {"mgsm_de": entry}, "primary_metric": "accuracy", "translation_quality": {},
+        "settings": {"eval_sets": [f"mgsm_de:{len(correct)}"]},
+    }  # fmt: skip
+    (folder / "results.json").write_text(json.dumps(result), encoding="utf-8")
+
+
+def test_report_has_intervals_and_paired_tests(tmp_path):
+    rng = np.random.default_rng(6)
+    logs = tmp_path / "logs"
+    for seed in range(3):
+        base = rng.random(200) < 0.2
+        _run(logs, f"zs{seed}", "zero-shot", seed, [bool(x) for x in base])
+        _run(logs, f"stt{seed}", "stt", seed, [bool(x) for x in base | (rng.random(200) < 0.3)])
+    out = write_report(logs, tmp_path / "report")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Statistics" in md
+    row = next(line for line in md.splitlines() if line.startswith("| math | de | stt |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[3:5] == ["3", "200"] and cells[-1] == "gain"
+    data = json.loads((out / "statistics.json").read_text(encoding="utf-8"))
+    comp = data["comparisons"]["math/de/stt"]
+    assert comp["diff"] > 0 and comp["p_value"] < 0.01 and comp["within_noise"] is False
+    assert data["cells"]["math/de/zero-shot"]["n_seeds"] == 3 and data["procedure"]["n_resamples"] == N_RESAMPLES
+
+
+def test_report_names_runs_without_predictions(tmp_path):
+    logs = tmp_path / "logs"
+    _run(logs, "zs0", "zero-shot", 0, [True, False], predictions=False)
+    out = write_report(logs, tmp_path / "report")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "No cell has saved per-question predictions." in md
+    assert "results.json names no predictions file" in md
