@@ -21,7 +21,7 @@ from selftt.evaluation.results_schema import default_primary_metric
 from selftt.report.parse import Run, Score, parse_results
 from selftt.tasks import TASKS
 
-METHOD_ORDER = ("fewshot", "zero-shot", "stt", "stt+cs", "translate-train")
+METHOD_ORDER = ("fewshot", "zero-shot", "stt", "stt+cs", "translate-train", "translate-train-human")
 TASK_ORDER = tuple(TASKS)  # the built-in tasks in registry order; others after them, by name
 LANG_ORDER = ("de", "ru", "th", "zh")
 

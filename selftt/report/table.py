@@ -21,6 +21,7 @@ METHOD_NAMES = {
     "stt": "Self-Translate-Train",
     "stt+cs": "Self-Translate-Train + code-switch",
     "translate-train": "Translate-Train (external MT)",
+    "translate-train-human": "Translate-Train (human translation, upper bound)",
 }
 METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1", "exact_match": "exact match"}
 DASH = "—"
