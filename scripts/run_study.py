@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-paragraphs", type=int, default=24, help="about 4.8 questions each")
     parser.add_argument("--fewshot", type=int, default=2, help="in-context examples of the FewShot runs")
     parser.add_argument("--engine", choices=("hf", "vllm"), default="hf", help="translation.engine.name")
+    parser.add_argument("--model", default=None, help="model.model_name_or_path (default: the config's, Gemma 3 270M)")
     parser.add_argument("--logs", default="logs/study")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--rerun", action="store_true", help="run every run again, even those that finished")
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--trainer.logger.init_args.save_dir", args.logs, "--trainer.logger.init_args.name", folder]
         command += ["--translation.engine.name", args.engine] if selftt_args[0] == "fit" else []
         command += ["--seed_everything", str(seed)] if seed is not None else []
+        command += ["--model.model_name_or_path", args.model] if args.model else []
         print("+", shlex.join(command), flush=True)
         if args.dry_run:
             continue
