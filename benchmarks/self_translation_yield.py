@@ -258,7 +258,7 @@ def markdown(result: dict) -> list[str]:
     lines += ["", "chrF on the examples both configurations kept (context / question / answer): " + "; ".join(
         f"{r['lang']} {_config_label(r)} (n={r['quality'].get('common_n')}) {r['quality'].get('chrf_context_common')} / "
         f"{r['quality'].get('chrf_question_common')} / {r['quality'].get('chrf_answer_common')}"
-        for r in result["rows"] if r.get("quality")
+        for r in result["rows"] if r.get("quality", {}).get("common_n") is not None
     )]
     if result.get("parts"):
         lines += ["", "Runs merged (each from the translation cache of `cache/yield`):", ""]
@@ -318,7 +318,8 @@ def translate_all(translating, args) -> tuple[list[dict], list[dict]]:
             kept_by[config] = {s["id"]: t for s, t in outcome.pairs}
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
-        common_quality(rows[-len(qa_configs) :], kept_by, human)
+        if len(qa_configs) > 1:  # one configuration alone has nothing to be compared with
+            common_quality(rows[-len(qa_configs) :], kept_by, human)
     if args.math:
         examples = gsm8k_examples(args.math)
         for lang in args.math_langs or args.langs:
