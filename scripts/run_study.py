@@ -119,7 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-paragraphs", type=int, default=20)
     parser.add_argument("--eval-paragraphs", type=int, default=24, help="about 4.8 questions each")
     parser.add_argument("--fewshot", type=int, default=2, help="in-context examples of the FewShot runs")
-    parser.add_argument("--engine", choices=("hf", "vllm"), default="hf", help="translation.engine.name")
+    parser.add_argument(
+        "--engine",
+        choices=("hf", "vllm"),
+        default="hf",
+        help="generation engine of self-translation (translation.engine.name) and of the untrained FewShot "
+        "runs (model.engine.name); trained runs evaluate on hf (vLLM's LoRA path is slower on CPU)",
+    )
     parser.add_argument("--model", default=None, help="model.model_name_or_path (default: the config's, Gemma 3 270M)")
     parser.add_argument("--logs", default="logs/study")
     parser.add_argument("--dry-run", action="store_true")
@@ -140,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         command = [sys.executable, "-m", "selftt", selftt_args[0], "--config", BASE, *selftt_args[1:]]
         command += ["--trainer.logger.init_args.save_dir", args.logs, "--trainer.logger.init_args.name", folder]
-        command += ["--translation.engine.name", args.engine] if selftt_args[0] == "fit" else []
+        engine_key = "--translation.engine.name" if selftt_args[0] == "fit" else "--model.engine.name"
+        command += [engine_key, args.engine]
         command += ["--seed_everything", str(seed)] if seed is not None else []
         command += ["--model.model_name_or_path", args.model] if args.model else []
         print("+", shlex.join(command), flush=True)
