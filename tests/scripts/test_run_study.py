@@ -71,3 +71,13 @@ def test_selftt_accepts_the_commands(name, tmp_path):
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "xquad_eval_de.json" in proc.stdout
+
+
+def test_a_run_is_finished_by_its_results_alone(tmp_path):
+    """A fresh checkout has the committed results.json but no adapter: the run is not redone."""
+    run = tmp_path / "stt-de-s0"
+    (run / "version_0").mkdir(parents=True)
+    assert not run_study.finished(run)
+    (run / "version_0" / "results.json").write_text('{"stage": "fit"}', encoding="utf-8")
+    assert run_study.finished(run)
+    assert not run_study.finished(tmp_path / "missing")
