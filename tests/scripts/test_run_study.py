@@ -51,7 +51,8 @@ def test_runs_of_chosen_methods_only():
 
 
 @pytest.mark.skipif(not run_study.SHARED.is_dir(), reason="needs ../shared/data/xquad")
-def test_split_is_disjoint_and_parallel():
+def test_split_is_disjoint_and_parallel(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_study, "DATA", tmp_path)  # never the study's own files in cache/study
     counts = run_study.split(["de"], 3, 4)
     train_en = json.loads((run_study.DATA / "xquad_train_en.json").read_text(encoding="utf-8"))
     train_de = json.loads((run_study.DATA / "xquad_train_de.json").read_text(encoding="utf-8"))
