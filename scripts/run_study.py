@@ -16,7 +16,10 @@ Runs, per seed (FewShot is greedy and untrained: one run, seed-independent):
 - ``fewshot``: the untrained model with ``--fewshot`` human examples in the target language
   (from the training paragraphs) before each question (``selftt validate``);
 - ``zero-shot``: LoRA on English only, evaluated in every target language;
-- ``stt-<lang>``: English + the model's own translation into <lang> (Self-Translate-Train);
+- ``stt-<lang>``: English + the model's own translation into <lang> (Self-Translate-Train); in
+  the first seed's run the model also translates the training paragraphs' contexts and questions
+  once more (plain, no answer markers) and is scored against XQuAD's human translation of them
+  (``translation.quality``: chrF and BLEU in results.json; greedy, so the same for every seed);
 - ``stt+cs-<lang>``: the same + code-switched pairs;
 - ``translate-train-human-<lang>``: English + XQuAD's human translation into <lang>.
 
@@ -73,6 +76,12 @@ def eval_set(lang: str, fewshot: int = 0) -> dict:
     return out
 
 
+def quality_reference(lang: str) -> dict:
+    """``translation.quality`` entry: the training paragraphs (all their contexts and questions)
+    against XQuAD's human translation of them into ``lang``."""
+    return {"source": _data("xquad_train_en.json"), "reference": _data(f"xquad_train_{lang}.json"), "lang": lang, "limit": None}
+
+
 def runs(langs: list[str], seeds: list[int], methods: list[str], fewshot: int) -> list[tuple[str, int | None, list[str]]]:
     """(run name, seed, selftt arguments after the subcommand) of every run, in order."""
     src = {"name": "src", "path": _data("xquad_train_en.json"), "lang": "en"}
@@ -94,6 +103,8 @@ def runs(langs: list[str], seeds: list[int], methods: list[str], fewshot: int) -
                 if method not in methods:
                     continue
                 args = ["fit", "--data.components", json.dumps(components), "--data.val_sets", json.dumps([eval_set(lang)])]
+                if method == "stt" and seed == seeds[0]:
+                    args += ["--translation.quality", json.dumps([quality_reference(lang)])]
                 if method == "translate-train-human":
                     args += ["--evaluation.method", method]
                 out.append((f"{method}-{lang}", seed, args))

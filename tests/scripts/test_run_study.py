@@ -45,6 +45,16 @@ def test_runs_compose_each_method():
     assert [s["lang"] for s in _arg(human, "--data.val_sets")] == ["de"]
 
 
+def test_translation_quality_is_scored_once_per_language():
+    """Greedy translation is the same for every seed: the first seed's stt run scores it."""
+    runs = run_study.runs(["de", "zh"], [1, 2], list(run_study.METHODS), fewshot=2)
+    scored = {(name, seed): _arg(args, "--translation.quality") for name, seed, args in runs if "--translation.quality" in args}
+    assert set(scored) == {("stt-de", 1), ("stt-zh", 1)}
+    ref = scored["stt-zh", 1][0]
+    assert ref["source"].endswith("xquad_train_en.json") and ref["reference"].endswith("xquad_train_zh.json")
+    assert ref["lang"] == "zh" and ref["limit"] is None
+
+
 def test_runs_of_chosen_methods_only():
     runs = run_study.runs(["th"], [3], ["stt"], fewshot=2)
     assert [(name, seed) for name, seed, _ in runs] == [("stt-th", 3)]
@@ -63,7 +73,7 @@ def test_split_is_disjoint_and_parallel(tmp_path, monkeypatch):
     assert counts["xquad_eval_de.json"] == len(ids(eval_de)) > 0
 
 
-@pytest.mark.parametrize("name", ["fewshot", "translate-train-human-de"])
+@pytest.mark.parametrize("name", ["fewshot", "stt-de", "translate-train-human-de"])
 def test_selftt_accepts_the_commands(name, tmp_path):
     """The composed arguments parse against the shared config (``--print_config``: nothing runs)."""
     _, _, args = next(r for r in run_study.runs(["de"], [0], list(run_study.METHODS), 2) if r[0] == name)
