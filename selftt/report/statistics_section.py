@@ -156,40 +156,7 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
                 rows.append(row)
     out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out + [""] + upper_bound_lines(coll, baseline) + _problems(stats)
-
-
-UPPER_BOUND = "translate-train-human"
-"""The method trained on human translations of the same source data: what self-translation can reach."""
-
-
-def upper_bound_lines(coll: Collection, baseline: str) -> list[str]:
-    """Per column with the human-translation upper bound: each other method's gain over
-    ``baseline`` as a share of the upper bound's gain (none where the upper bound gains nothing)."""
-    rows = []
-    for task in coll.tasks:
-        for column in coll.columns[task]:
-            top = coll.gain(task, UPPER_BOUND, column, baseline)
-            if top is None:
-                continue
-            for method in coll.methods:
-                gain = coll.gain(task, method, column, baseline)
-                if method in (baseline, UPPER_BOUND) or gain is None:
-                    continue
-                share = f"{100.0 * gain / top:.0f}%" if top > 0 else DASH
-                rows.append([task, column.label, method, f"{gain:+.1f}", f"{top:+.1f}", share])
-    if not rows:
-        return []
-    header = ["Task", "Lang", "Method", f"gain over {baseline}", f"{UPPER_BOUND} gain", "share of the upper bound"]
-    return [
-        f"Gains as a share of the gain of `{UPPER_BOUND}` (trained on the human translation of the "
-        "same source data, an upper bound for self-translation); means over seeds:",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *["| " + " | ".join(r) + " |" for r in rows],
-        "",
-    ]
+    return out + [""] + _problems(stats)
 
 
 def _problems(stats: ReportStatistics) -> list[str]:

@@ -157,14 +157,3 @@ def test_report_names_runs_without_predictions(tmp_path):
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "No cell has saved per-question predictions." in md
     assert "results.json names no predictions file" in md
-
-
-def test_share_of_the_human_translation_upper_bound(tmp_path):
-    logs = tmp_path / "logs"
-    n = 100
-    _run(logs, "zs0", "zero-shot", 0, [i < 20 for i in range(n)])
-    _run(logs, "stt0", "stt", 0, [i < 30 for i in range(n)])
-    _run(logs, "human0", "translate-train-human", 0, [i < 40 for i in range(n)])
-    md = (write_report(logs, tmp_path / "report") / "report.md").read_text(encoding="utf-8")
-    row = next(line for line in md.splitlines() if line.startswith("| math | de | stt | +10.0 |"))
-    assert row.rstrip().endswith("| +20.0 | 50% |")
