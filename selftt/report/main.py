@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from selftt.report import statistics_section
-from selftt.report.explain import explain_section
 from selftt.report.collect import NoResultsError, collect
+from selftt.report.explain import explain_section
 from selftt.report.plots import plot_quality_vs_gain, plot_results
 from selftt.report.table import render_markdown
 
