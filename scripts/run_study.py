@@ -4,6 +4,8 @@ data) and translate-train on XQuAD's human translation, in de, ru, th and zh, se
     python scripts/run_study.py                      # split XQuAD, run every run, write the report
     python scripts/run_study.py --dry-run            # print the commands only
     python scripts/run_study.py --langs de --seeds 0 --train-paragraphs 4 --eval-paragraphs 4   # a pilot
+    python scripts/run_study.py --engine vllm --accelerator gpu --eval-paragraphs 0 --logs logs/study-gpu
+                                                     # full size: every paragraph not trained on
 
 XQuAD (``../shared/data/xquad``) is parallel across languages by paragraph and question id. The
 first ``--train-paragraphs`` paragraphs are the training data: their English questions are the
@@ -56,7 +58,8 @@ def split(langs: list[str], train_paragraphs: int, eval_paragraphs: int) -> dict
         paragraphs = [(article["title"], p) for article in data["data"] for p in article["paragraphs"]]
         parts = {"train": paragraphs[:train_paragraphs]}
         if lang != "en":
-            parts["eval"] = paragraphs[train_paragraphs : train_paragraphs + eval_paragraphs]
+            end = train_paragraphs + eval_paragraphs if eval_paragraphs else None  # 0: every other paragraph
+            parts["eval"] = paragraphs[train_paragraphs:end]
         for part, chosen in parts.items():
             articles = [{"title": title, "paragraphs": [p]} for title, p in chosen]
             path = DATA / f"xquad_{part}_{lang}.json"
@@ -124,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--train-paragraphs", type=int, default=20)
-    parser.add_argument("--eval-paragraphs", type=int, default=24, help="about 4.8 questions each")
+    parser.add_argument(
+        "--eval-paragraphs", type=int, default=24, help="about 4.8 questions each; 0: all the others (the full size)"
+    )
     parser.add_argument("--fewshot", type=int, default=2, help="in-context examples of the FewShot runs")
     parser.add_argument(
         "--engine",
@@ -134,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs (model.engine.name); trained runs evaluate on hf (vLLM's LoRA path is slower on CPU)",
     )
     parser.add_argument("--model", default=None, help="model.model_name_or_path (default: the config's, Gemma 3 270M)")
+    parser.add_argument("--accelerator", default=None, help="trainer.accelerator (default: the config's, cpu)")
     parser.add_argument("--logs", default="logs/study")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--rerun", action="store_true", help="run every run again, even those that finished")
@@ -157,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         command += [engine_key, args.engine]
         command += ["--seed_everything", str(seed)] if seed is not None else []
         command += ["--model.model_name_or_path", args.model] if args.model else []
+        command += ["--trainer.accelerator", args.accelerator] if args.accelerator else []
         print("+", shlex.join(command), flush=True)
         if args.dry_run:
             continue

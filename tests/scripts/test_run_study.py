@@ -71,6 +71,9 @@ def test_split_is_disjoint_and_parallel(tmp_path, monkeypatch):
     assert ids(train_en) == ids(train_de)  # the human translation of the same questions
     assert not ids(train_en) & ids(eval_de)
     assert counts["xquad_eval_de.json"] == len(ids(eval_de)) > 0
+    full = run_study.split(["de"], 3, 0)  # 0: every paragraph not trained on
+    everything = json.loads((run_study.SHARED / "xquad.de.json").read_text(encoding="utf-8-sig"))
+    assert full["xquad_eval_de.json"] + full["xquad_train_de.json"] == len(ids(everything))
 
 
 @pytest.mark.parametrize("name", ["fewshot", "stt-de", "translate-train-human-de"])
