@@ -26,7 +26,8 @@ Runs, per seed (FewShot is greedy and untrained: one run, seed-independent):
 - ``translate-train-human-<lang>``: English + XQuAD's human translation into <lang>.
 
 Interrupted? Run it again: runs that finished are skipped (``--rerun`` redoes them), translations
-in the cache are reused, an unfinished fit starts over in a new version folder. The wall time of
+in the cache (``logs/study/translations``, kept in git) are reused, an unfinished fit starts
+over in a new version folder. The wall time of
 each run goes to ``<logs>/timings.json``; then ``python -m selftt report --logs <logs>``.
 Configuration shared by all runs: ``configs/experiment/study/base.yaml``.
 """
