@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from selftt.report.collect import Collection
+from selftt.report.statistics_section import ReportStatistics
 from selftt.report.table import translation_quality
 
 UPPER_BOUND = "translate-train-human"
@@ -33,13 +34,15 @@ def kept_shares(coll: Collection) -> dict[tuple[str, str, str], tuple[int, int]]
     return {key: (kept, total) for key, (kept, total) in acc.items()}
 
 
-def _rows(coll: Collection, baseline: str) -> list[list[str]]:
+def _rows(coll: Collection, baseline: str, stats: ReportStatistics | None) -> list[list[str]]:
     quality = translation_quality(coll)
     kept = kept_shares(coll)
     rows = []
     for task in coll.tasks:
         for column in coll.columns[task]:
             top = coll.gain(task, UPPER_BOUND, column, baseline)
+            top_test = stats.comparisons.get((task, column.label, UPPER_BOUND)) if stats else None
+            noisy_top = top_test is not None and top_test.within_noise
             chrf = (quality.get((task, column.lang)) or {}).get("chrf")
             for method in coll.methods:
                 gain = coll.gain(task, method, column, baseline)
@@ -56,26 +59,29 @@ def _rows(coll: Collection, baseline: str) -> list[list[str]]:
                         DASH if not made or not made[1] else f"{100.0 * made[0] / made[1]:.0f}%",
                         f"{gain:+.1f}",
                         DASH if top is None else f"{top:+.1f}",
-                        _share(gain, top, method),
+                        _share(gain, top, method, noisy_top),
                     ]
                 )
     return rows
 
 
-def _share(gain: float, top: float | None, method: str) -> str:
+def _share(gain: float, top: float | None, method: str, noisy_top: bool) -> str:
     if method == UPPER_BOUND or top is None or top <= 0:
         return DASH
+    if noisy_top:  # a ratio to a gain that may be zero says nothing
+        return f"{DASH} (upper bound within noise)"
     return f"{100.0 * gain / top:.0f}%"
 
 
-def explain_section(coll: Collection, baseline: str) -> list[str]:
+def explain_section(coll: Collection, baseline: str, stats: ReportStatistics | None = None) -> list[str]:
     """Markdown lines: one row per (task, language column, method trained on self-translated data
     or the upper bound) with a gain over ``baseline``: chrF of the model's translations of the
     quality references (``translation.quality``, mean over the runs reporting it), the share of
     the method's self-translations kept by the filters, the gain (difference of means over seeds,
     points of the primary metric), the upper bound's gain and the share of it the method reaches
-    (none where the upper bound gains nothing). Empty when no run qualifies."""
-    rows = _rows(coll, baseline)
+    (none where the upper bound gains nothing, or where ``stats`` finds its gain within noise: a
+    share of a gain that may be zero says nothing). Empty when no run qualifies."""
+    rows = _rows(coll, baseline, stats)
     if not rows:
         return []
     header = [
@@ -95,7 +101,7 @@ def explain_section(coll: Collection, baseline: str) -> list[str]:
         "their human translation, the share of its self-translated training examples the filters kept, "
         f"each method's gain over `{baseline}` (difference of means over seeds) and that gain as a share "
         f"of the gain of `{UPPER_BOUND}` (trained on the human translation of the same source data, "
-        "an upper bound for self-translation). The figure `quality_vs_gain.png` plots chrF against the gain.",
+        "an upper bound for self-translation); the share is left out where the upper bound's own gain is within noise (see Statistics). The figure `quality_vs_gain.png` plots chrF against the gain.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

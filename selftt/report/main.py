@@ -66,7 +66,7 @@ def write_report(
     out = Path(out) if out is not None else Path(logs) / "report"
     out.mkdir(parents=True, exist_ok=True)
     stats = statistics_section.compute(coll, baseline)
-    stats_lines = statistics_section.render(stats, coll, baseline) + explain_section(coll, baseline)
+    stats_lines = statistics_section.render(stats, coll, baseline) + explain_section(coll, baseline, stats)
     (out / "report.md").write_text(render_markdown(coll, baseline, stats_lines), encoding="utf-8")
     (out / "statistics.json").write_text(json.dumps(stats.as_json(baseline), indent=1) + "\n", encoding="utf-8")
     write_csv(coll, out / "results.csv")

@@ -8,16 +8,29 @@ from pathlib import Path
 from selftt.report.main import write_report
 
 
-def _run(root: Path, name: str, method: str, seed: int, score: float, extra: dict | None = None) -> None:
+def _run(
+    root: Path, name: str, method: str, seed: int, score: float, extra: dict | None = None, predictions: str = ""
+) -> None:
     folder = root / name
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     result = {
         "format": 1, "stage": "fit", "method": method, "task": "qa", "model": "m", "seed": seed, "step": 10,
         "metrics": {"xquad_de": {"lang": "de", "n": 100, "f1": score, "exact_match": score / 2}},
         "primary_metric": "f1", "translation_quality": {},
         "settings": {"eval_sets": ["xquad_de:100"]}, **(extra or {}),
     }  # fmt: skip
+    if predictions:
+        result["metrics"]["xquad_de"]["predictions"] = predictions
     (folder / "results.json").write_text(json.dumps(result), encoding="utf-8")
+
+
+def _run_with_predictions(root: Path, name: str, method: str, correct: list[bool], extra: dict | None = None) -> None:
+    """A run whose predictions file scores each question 100 (right) or 0 (wrong) F1."""
+    rel = "predictions/val-step10/xquad_de.jsonl"
+    (root / name / "predictions" / "val-step10").mkdir(parents=True)
+    records = [{"id": f"q{i}", "answer": "Berlin" if ok else "Paris", "gold": ["Berlin"]} for i, ok in enumerate(correct)]
+    (root / name / rel).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    _run(root, name, method, 0, 100.0 * sum(correct) / len(correct), extra, predictions=rel)
 
 
 def _row(md: str, start: str) -> list[str]:
@@ -58,3 +71,22 @@ def test_no_share_where_the_upper_bound_gains_nothing(tmp_path):
     md = (write_report(logs, tmp_path / "report") / "report.md").read_text(encoding="utf-8")
     section = md.split("## What explains the gain")[1]
     assert _row(section, "| qa | de | stt |")[5:] == ["+3.0", "-1.0", "—"]
+
+
+def test_no_share_of_an_upper_bound_gain_within_noise(tmp_path):
+    """An upper bound 1 question of 100 above the baseline: the share would be a ratio to noise."""
+    logs = tmp_path / "logs"
+    made = {"self_translation": {"de": {"kept": 5, "total": 10}}}
+    _run_with_predictions(logs, "zs", "zero-shot", [i < 30 for i in range(100)])
+    _run_with_predictions(logs, "stt", "stt", [i < 25 for i in range(100)], made)
+    _run_with_predictions(logs, "human", "translate-train-human", [i < 31 for i in range(100)])
+    md = (write_report(logs, tmp_path / "report") / "report.md").read_text(encoding="utf-8")
+    section = md.split("## What explains the gain")[1]
+    assert _row(section, "| qa | de | stt |")[5:] == ["-5.0", "+1.0", "— (upper bound within noise)"]
+    # and a clear upper-bound gain gives the share
+    logs2 = tmp_path / "logs2"
+    _run_with_predictions(logs2, "zs", "zero-shot", [i < 30 for i in range(100)])
+    _run_with_predictions(logs2, "stt", "stt", [i < 45 for i in range(100)], made)
+    _run_with_predictions(logs2, "human", "translate-train-human", [i < 60 for i in range(100)])
+    md = (write_report(logs2, tmp_path / "report2") / "report.md").read_text(encoding="utf-8")
+    assert _row(md.split("## What explains the gain")[1], "| qa | de | stt |")[5:] == ["+15.0", "+30.0", "50%"]
