@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from selftt.report.collect import Collection
 from selftt.report.statistics_section import ReportStatistics
-from selftt.report.table import translation_quality
+from selftt.report.table import _md_table, translation_quality
 
 UPPER_BOUND = "translate-train-human"
 """The method trained on human translations of the same source data: what self-translation can reach."""
@@ -34,14 +34,14 @@ def kept_shares(coll: Collection) -> dict[tuple[str, str, str], tuple[int, int]]
     return {key: (kept, total) for key, (kept, total) in acc.items()}
 
 
-def _rows(coll: Collection, baseline: str, stats: ReportStatistics | None) -> list[list[str]]:
+def _rows(coll: Collection, baseline: str, stats: ReportStatistics) -> list[list[str]]:
     quality = translation_quality(coll)
     kept = kept_shares(coll)
     rows = []
     for task in coll.tasks:
         for column in coll.columns[task]:
             top = coll.gain(task, UPPER_BOUND, column, baseline)
-            top_test = stats.comparisons.get((task, column.label, UPPER_BOUND)) if stats else None
+            top_test = stats.comparisons.get((task, column.label, UPPER_BOUND))
             noisy_top = top_test is not None and top_test.within_noise
             chrf = (quality.get((task, column.lang)) or {}).get("chrf")
             for method in coll.methods:
@@ -73,7 +73,7 @@ def _share(gain: float, top: float | None, method: str, noisy_top: bool) -> str:
     return f"{100.0 * gain / top:.0f}%"
 
 
-def explain_section(coll: Collection, baseline: str, stats: ReportStatistics | None = None) -> list[str]:
+def explain_section(coll: Collection, baseline: str, stats: ReportStatistics) -> list[str]:
     """Markdown lines: one row per (task, language column, method trained on self-translated data
     or the upper bound) with a gain over ``baseline``: chrF of the model's translations of the
     quality references (``translation.quality``, mean over the runs reporting it), the share of
@@ -101,11 +101,9 @@ def explain_section(coll: Collection, baseline: str, stats: ReportStatistics | N
         "their human translation, the share of its self-translated training examples the filters kept, "
         f"each method's gain over `{baseline}` (difference of means over seeds) and that gain as a share "
         f"of the gain of `{UPPER_BOUND}` (trained on the human translation of the same source data, "
-        "an upper bound for self-translation); the share is left out where the upper bound's own gain is within noise (see Statistics). The figure `quality_vs_gain.png` plots chrF against the gain.",
+        "an upper bound for self-translation); the share is left out where the upper bound's own gain "
+        "is within noise (see Statistics). The figure `quality_vs_gain.png` plots chrF against the gain.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *["| " + " | ".join(r) + " |" for r in rows],
+        *_md_table(header, rows),
         "",
     ]
-
