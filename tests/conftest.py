@@ -27,9 +27,13 @@ ASSETS = REPO / "tests" / "assets"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_hf_home(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.getbasetemp() / "hf_home"))
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_hf_home(tmp_path_factory):
+    """One HF_HOME for the whole session, set before any fixture runs selftt (the warm runner's
+    forkserver keeps the environment it started with)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HOME", str(tmp_path_factory.getbasetemp() / "hf_home"))
+        yield
 
 
 @pytest.fixture
@@ -151,13 +155,30 @@ def write_config(tmp_path, tiny_model, math_file):
     return write
 
 
-def run_selftt_command(args: list[str], cwd: Path, timeout: int = 300, env: dict[str, str] | None = None):
-    """``python -m selftt ARGS`` in a subprocess, offline, one thread, with ``env`` added to the
-    environment; returns CompletedProcess."""
+def _load_warm_cli():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("selftt_tests_warm_cli", REPO / "tests" / "warm_cli.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+warm_cli = _load_warm_cli()
+
+
+def run_selftt_command(
+    args: list[str], cwd: Path, timeout: int = 300, env: dict[str, str] | None = None, cold: bool = False
+):
+    """``python -m selftt ARGS`` in a new process, offline, one thread, with ``env`` added to the
+    environment; returns CompletedProcess. It is forked from a process that imported selftt once
+    (``tests/warm_cli.py``) unless ``cold`` or ``env`` changes a variable read at import time."""
     import subprocess
     import sys
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
+    if not cold and warm_cli.warm_allowed(env):
+        return warm_cli.run_warm(args, cwd, env, timeout)
     return subprocess.run(
         [sys.executable, "-m", "selftt", *args],
         cwd=cwd,
@@ -171,6 +192,12 @@ def run_selftt_command(args: list[str], cwd: Path, timeout: int = 300, env: dict
 @pytest.fixture(scope="session")
 def run_selftt():
     return run_selftt_command
+
+
+@pytest.fixture(scope="session")
+def warm_runner():
+    """The ``tests/warm_cli.py`` module behind ``run_selftt`` (for its own tests)."""
+    return warm_cli
 
 
 def with_pythonpath(folder: str | Path) -> dict[str, str]:
