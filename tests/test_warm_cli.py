@@ -27,7 +27,7 @@ def test_a_warm_run_ends_like_a_cold_one(tmp_path, warm_runner):
 
 
 def test_only_runtime_variables_keep_a_run_warm(warm_runner):
-    env = dict(os.environ)
+    env = warm_runner.server_env()  # another test may have changed os.environ since it started
     assert warm_runner.warm_allowed({**env, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_CURRENT_TEST": "x"})
     assert not warm_runner.warm_allowed({**env, "PYTHONPATH": "/fakes"})
     assert not warm_runner.warm_allowed({**env, "HF_HOME": "/elsewhere"})

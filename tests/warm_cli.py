@@ -26,16 +26,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-RUNTIME_ONLY = frozenset({"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTEST_CURRENT_TEST"})
+RUNTIME_ONLY = frozenset({"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTEST_CURRENT_TEST", "COLUMNS", "LINES"})
 """Environment variables no module reads at import time: a run that sets them may still be warm."""
 
 _server: dict = {}
 
 
+def server_env() -> dict[str, str]:
+    """The forkserver's environment (before it starts: the current one, which it will get)."""
+    return dict(_server.get("env", os.environ))
+
+
 def warm_allowed(env: dict[str, str]) -> bool:
-    """True when ``env`` equals the forkserver's environment apart from ``RUNTIME_ONLY`` keys
-    (before the forkserver starts: the current environment is the one it will have)."""
-    base = _server.get("env", os.environ)
+    """True when ``env`` equals ``server_env()`` apart from ``RUNTIME_ONLY`` keys."""
+    base = server_env()
     keys = (set(env) | set(base)) - RUNTIME_ONLY
     return all(env.get(k) == base.get(k) for k in keys)
 
