@@ -1,4 +1,4 @@
-"""tests/warm_runner.py, the runner behind the ``run_selftt`` fixture: a run forked from the warm
+"""tests/warm_cli.py, the runner behind the ``run_selftt`` fixture: a run forked from the warm
 forkserver ends like a cold ``python -m selftt`` process (status, stdout, stderr, working
 directory), and a run whose environment changes an import-time variable goes cold."""
 

@@ -60,6 +60,7 @@ def run_warm(args: list[str], cwd: Path, env: dict[str, str], timeout: int) -> s
         subprocess.TimeoutExpired: the run took longer than ``timeout`` seconds (it is killed).
     """
     ctx = _context()
+    command = [sys.executable, "-m", "selftt", *args]
     with tempfile.TemporaryDirectory() as tmp:
         out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
         params = {"ARGS": list(args), "CWD": str(cwd), "ENV": dict(env), "OUT": str(out), "ERR": str(err)}
@@ -69,8 +70,7 @@ def run_warm(args: list[str], cwd: Path, env: dict[str, str], timeout: int) -> s
         if proc.exitcode is None:
             proc.kill()
             proc.join()
-            raise subprocess.TimeoutExpired(["python", "-m", "selftt", *args], timeout)
-        command = [sys.executable, "-m", "selftt", *args]
+            raise subprocess.TimeoutExpired(command, timeout)
         stdout = out.read_text(encoding="utf-8", errors="replace") if out.exists() else ""
         stderr = err.read_text(encoding="utf-8", errors="replace") if err.exists() else ""
         return subprocess.CompletedProcess(command, proc.exitcode, stdout, stderr)
