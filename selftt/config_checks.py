@@ -35,7 +35,12 @@ _RANGES: list[tuple[str, float | None, bool, float | None, bool]] = [
     ("*.generation.max_batch_size", 1, True, None, False),
     ("*.generation.temperature", 0, True, None, False),
     ("*.generation.top_p", 0, False, 1, True),
+    ("model.lora.r", 1, True, None, False),
     ("model.lora.dropout", 0, True, 1, False),
+    ("*.engine.tensor_parallel_size", 1, True, None, False),
+    ("*.engine.gpu_memory_utilization", 0, False, 1, True),
+    ("*.engine.kv_cache_gib", 0, False, None, False),
+    ("*.engine.start_timeout_s", 0, False, None, False),
     ("trainer.accumulate_grad_batches", 1, True, None, False),
     ("trainer.num_nodes", 1, True, None, False),
     ("trainer.max_steps", -1, True, None, False),
@@ -66,7 +71,7 @@ _RANGES: list[tuple[str, float | None, bool, float | None, bool]] = [
     ("translation.drop_failed_pieces", 0, True, 1, False),  # greedy: past the shots file's rotations prompts repeat
     ("translation.quality.limit", 1, True, None, False),
     ("translation.log_samples", 0, True, None, False),
-    ("evaluation.max_examples", 0, True, None, False),
+    ("evaluation.max_examples", 1, True, None, False),
     ("evaluation.log_samples", 0, True, None, False),
     ("watchdog.timeout", 0, False, None, False),
     ("watchdog.interval", 0, False, None, False),
@@ -81,8 +86,8 @@ def _as_plain(value: Any) -> Any:
     return value
 
 
-def _leaves(value: Any, key: str = "") -> Iterator[tuple[str, str, Any]]:
-    """(dotted key as shown, the key with list indices dropped, value) of every leaf."""
+def _leaves(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted key, value) of every leaf."""
     value = _as_plain(value)
     if isinstance(value, dict):
         for name, item in value.items():
@@ -91,7 +96,7 @@ def _leaves(value: Any, key: str = "") -> Iterator[tuple[str, str, Any]]:
         for i, item in enumerate(value):
             yield from _leaves(item, f"{key}[{i}]")
     else:
-        yield key, re.sub(r"\[\d+\]", "", key).replace(".init_args.", "."), value
+        yield key, value
 
 
 def _range_text(low, low_in, high, high_in) -> str:
@@ -100,21 +105,41 @@ def _range_text(low, low_in, high, high_in) -> str:
     return f"must be in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
 
 
-def check_numbers(config: Any) -> None:
-    """Refuse a NaN or infinite float anywhere, and a number outside its range for keys selftt knows."""
-    for key, pattern_key, value in _leaves(config):
-        if isinstance(value, bool) or not isinstance(value, int | float):
+def check_range(key: str, value: Any) -> None:
+    """Refuse a NaN or infinite float, and a number outside the range ``_RANGES`` gives ``key``.
+
+    The one table of ranges, used at parse time (``check_numbers``) and by the constructors
+    (a callback or data module built in Python), so both refuse the same values with the same
+    words. Non-numbers, booleans and keys without a range pass.
+
+    Args:
+        key: The dotted config key as shown to the user (``data.val_sets[0].fewshot``); list
+            indices and ``.init_args.`` are dropped to look it up.
+        value: The value given.
+
+    Raises:
+        ConfigError: naming ``key``, with the range expected and the value got.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, f"must be a finite number, got {value}")
+    pattern_key = re.sub(r"\[\d+\]", "", key).replace(".init_args.", ".")
+    for pattern, low, low_in, high, high_in in _RANGES:
+        if not fnmatchcase(pattern_key, pattern):
             continue
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(key, f"must be a finite number, got {value}")
-        for pattern, low, low_in, high, high_in in _RANGES:
-            if not fnmatchcase(pattern_key, pattern):
-                continue
-            too_low = low is not None and (value < low if low_in else value <= low)
-            too_high = high is not None and (value > high if high_in else value >= high)
-            if too_low or too_high:
-                raise ConfigError(key, f"{_range_text(low, low_in, high, high_in)}, got {value}")
-            break
+        too_low = low is not None and (value < low if low_in else value <= low)
+        too_high = high is not None and (value > high if high_in else value >= high)
+        if too_low or too_high:
+            raise ConfigError(key, f"{_range_text(low, low_in, high, high_in)}, got {value}")
+        return
+
+
+def check_numbers(config: Any) -> None:
+    """``check_range`` of every leaf of ``config``: refuse a NaN or infinite float anywhere, and a
+    number outside its range for keys selftt knows."""
+    for key, value in _leaves(config):
+        check_range(key, value)
 
 
 def check_output_folder(key: str, folder: Any) -> None:

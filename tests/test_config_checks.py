@@ -48,3 +48,73 @@ def test_a_read_only_folder_is_refused_for_a_normal_user(tmp_path):
     locked.mkdir(mode=0o500)
     with pytest.raises(ConfigError, match="no permission to write in"):
         check_output_folder("k", locked / "x")
+
+
+def _nested(key: str, value):
+    """{'a': {'b': value}} for 'a.b'."""
+    config: dict = {}
+    *parents, last = key.split(".")
+    node = config
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    return config
+
+
+def _built(key: str, value):
+    from selftt.datamodules.datamodule import SelfTTDataModule
+    from selftt.evaluation.callback import GenerationEvaluation
+    from selftt.modules.engines.settings import EngineSettings
+    from selftt.modules.generation import GenerationSettings
+    from selftt.modules.lora import LoraSettings
+    from selftt.training.rank_watchdog import RankWatchdog
+    from selftt.training.throughput import TrainingThroughput
+    from selftt.translation.callback import SelfTranslateCallback
+
+    builders = {
+        "data.num_workers": lambda v: SelfTTDataModule(tokenizer="t", num_workers=v),
+        "evaluation.max_examples": lambda v: GenerationEvaluation(max_examples=v),
+        "translation.chunk_size": lambda v: SelfTranslateCallback(chunk_size=v),
+        "translation.drop_failed_pieces": lambda v: SelfTranslateCallback(drop_failed_pieces=v),
+        "model.lora.r": lambda v: LoraSettings(r=v).validate("model.lora"),
+        "model.generation.top_p": lambda v: GenerationSettings(top_p=v).validate("model.generation"),
+        "translation.engine.gpu_memory_utilization": lambda v: EngineSettings(
+            gpu_memory_utilization=v
+        ).validate("translation.engine"),
+        "watchdog.timeout": lambda v: RankWatchdog(timeout=v),
+        "throughput.peak_tflops": lambda v: TrainingThroughput(peak_tflops=v),
+    }
+    builders[key](value)
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("data.num_workers", -1),
+        ("evaluation.max_examples", 0),
+        ("translation.chunk_size", 0),
+        ("translation.drop_failed_pieces", 1.0),
+        ("model.lora.r", 0),
+        ("model.generation.top_p", 0.0),
+        ("translation.engine.gpu_memory_utilization", 1.5),
+        ("watchdog.timeout", 0),
+        ("throughput.peak_tflops", float("nan")),
+    ],
+)
+def test_a_constructor_refuses_what_the_config_check_refuses_in_the_same_words(key, value):
+    """One table of ranges: building in Python and parsing a config agree (no twin checks drifting)."""
+    with pytest.raises(ConfigError) as parsed:
+        config_checks.check_numbers(_nested(key, value))
+    with pytest.raises(ConfigError) as built:
+        _built(key, value)
+    assert str(built.value) == str(parsed.value)
+    assert parsed.value.key == key
+
+
+def test_values_inside_the_range_and_keys_without_one_pass():
+    config_checks.check_range("translation.drop_failed_pieces", 0.5)
+    config_checks.check_range("data.val_sets[3].fewshot", 0)
+    config_checks.check_range("some.unknown_key", -5)
+    config_checks.check_range("evaluation.max_examples", None)
+    with pytest.raises(ConfigError, match=r"'data\.val_sets\[3\]\.fewshot': must be >= 0, got -1"):
+        config_checks.check_range("data.val_sets[3].fewshot", -1)

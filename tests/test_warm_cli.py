@@ -5,21 +5,14 @@ directory), and a run whose environment changes an import-time variable goes col
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 
-def _cold(args, cwd):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "selftt", *args], cwd=cwd, env=env, capture_output=True, text=True)
-
-
-def test_a_warm_run_ends_like_a_cold_one(tmp_path, warm_runner):
+def test_a_warm_run_ends_like_a_cold_one(tmp_path, warm_runner, run_selftt):
     (tmp_path / "bad.yaml").write_text("trainer: [1, 2\n", encoding="utf-8")  # relative: needs the cwd
     for args in (["fit", "--config", "bad.yaml"], ["fit", "--config", "missing.yaml"], ["report", "--help"]):
         env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
         warm = warm_runner.run_warm(args, tmp_path, env, timeout=300)
-        cold = _cold(args, tmp_path)
+        cold = run_selftt(args, tmp_path, cold=True)
         assert warm.returncode == cold.returncode, (args, warm.stderr[-500:], cold.stderr[-500:])
         assert warm.stdout == cold.stdout, args
         assert warm.stderr.strip().splitlines()[-1:] == cold.stderr.strip().splitlines()[-1:], args

@@ -96,10 +96,12 @@ def _child() -> None:
     code = 0
     try:
         runpy.run_module("selftt", run_name="__main__", alter_sys=True)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if exc.code is not None and not isinstance(exc.code, int):
+    except SystemExit as exc:  # as the interpreter does: None is 0, an int is the status, else print it, 1
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
             print(exc.code, file=sys.stderr)
+            code = 1
     except BaseException:  # noqa: BLE001 (as the interpreter does: traceback, status 1)
         traceback.print_exc()
         code = 1

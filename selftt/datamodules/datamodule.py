@@ -10,13 +10,14 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 from transformers import PreTrainedTokenizerBase
 
+from selftt.config_checks import check_range
 from selftt.datamodules.components import DataComponent, EvalSet, check_components
 from selftt.datamodules.eval_sets import LoadedEvalSet, load_eval_sets
 from selftt.datamodules.mixture import apply_weight, translated_components
 from selftt.datamodules.prompting import PromptFormatter, PromptStyle
 from selftt.datamodules.sampler import LengthGroupedSampler, ResumableDataLoader
-from selftt.datamodules.tokenization import EncodeStats, PadCollator, encode_pair
-from selftt.errors import ConfigError, DataError
+from selftt.datamodules.tokenization import PadCollator, encode_examples
+from selftt.errors import ConfigError
 from selftt.languages import canonical_code
 from selftt.modules.loading import TokenizerSource, load_tokenizer
 from selftt.tasks import Example, Task, get_task
@@ -119,11 +120,8 @@ class SelfTTDataModule(LightningDataModule):
             for i, eval_set in enumerate(sets):
                 if not eval_set.path:
                     raise ConfigError(f"{key}[{i}].path", "is empty; expected a file or 'hf://' source")
-        for key in ("max_length", "batch_size"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"data.{key}", f"must be >= 1, got {getattr(self, key)}")
-        if self.val_holdout < 0:
-            raise ConfigError("data.val_holdout", f"must be >= 0, got {self.val_holdout}")
+        for key in ("max_length", "batch_size", "eval_batch_size", "num_workers", "predict_chunk", "val_holdout"):
+            check_range(f"data.{key}", getattr(self, key))
         if self.tokenizer_name is None:
             raise ConfigError("data.tokenizer", "is not set (the CLI links it to model.model_name_or_path)")
 
@@ -300,43 +298,9 @@ class SelfTTDataModule(LightningDataModule):
         return []
 
     def _encode(self, examples: list[Example], key: str, source: str) -> list[dict]:
-        if not examples:
-            raise DataError(source, "no examples to use")
-        stats = EncodeStats()
-        encoded = []
-        for example in examples:
-            prompt = self.formatter.prompt(self.task.instruction(example))
-            item = encode_pair(
-                self.tokenizer,
-                prompt,
-                self.task.target(example),
-                self.max_length,
-                self.formatter.add_special_tokens,
-                stats,
-            )
-            if item is not None:
-                item["id"] = example["id"]
-                encoded.append(item)
-        if stats.too_long:
-            log.warning(
-                "%s: dropped %d of %d examples longer than data.max_length=%d",
-                source,
-                stats.too_long,
-                len(examples),
-                self.max_length,
-            )
-        if stats.prefix_mismatch:
-            log.warning(
-                "%s: %d prompts tokenized differently inside prompt+answer; encoded the two parts apart",
-                source,
-                stats.prefix_mismatch,
-            )
-        if not encoded:
-            raise ConfigError(
-                "data.max_length",
-                f"all {len(examples)} examples of {key} ({source}) are longer than {self.max_length} tokens",
-            )
-        return encoded
+        return encode_examples(
+            examples, self.task, self.formatter, self.tokenizer, self.max_length, key=key, source=source
+        )
 
     # ------------------------------------------------------------------ loaders
     def per_device_batch_size(self) -> int:

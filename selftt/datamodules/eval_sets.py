@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from selftt.config_checks import check_range
 from selftt.datamodules.components import EvalSet, check_limit
 from selftt.errors import ConfigError
 from selftt.tasks import Example, Task
@@ -70,8 +71,7 @@ def load_eval_sets(task: Task, sets: list[EvalSet], key: str, taken: list[str]) 
     loaded = []
     for i, eval_set in enumerate(sets):
         set_key = f"{key}[{i}]"
-        if eval_set.fewshot < 0:
-            raise ConfigError(f"{set_key}.fewshot", f"must be >= 0, got {eval_set.fewshot}")
+        check_range(f"{set_key}.fewshot", eval_set.fewshot)
         check_limit(eval_set.limit, f"{set_key}.limit")
         name = check_new_name(eval_set.name or default_name(eval_set), names, set_key)
         names.append(name)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
+
+from selftt.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from selftt.datamodules.prompting import PromptFormatter
+    from selftt.tasks import Example, Task
 
 IGNORE_INDEX = -100
 log = logging.getLogger(__name__)
@@ -50,6 +57,52 @@ def encode_pair(
     n_prompt = len(prompt_ids)
     stats.encoded += 1
     return {"input_ids": full_ids, "labels": [IGNORE_INDEX] * n_prompt + full_ids[n_prompt:]}
+
+
+def encode_examples(
+    examples: list[Example],
+    task: Task,
+    formatter: PromptFormatter,
+    tokenizer,
+    max_length: int,
+    key: str,
+    source: str,
+) -> list[dict]:
+    """``encode_pair`` of every example's (prompt, target), each item with the example's ``id``.
+
+    Pairs longer than ``max_length`` tokens are dropped with a warning naming ``source`` (the
+    file or component) and their count.
+
+    Raises:
+        DataError: ``examples`` is empty (``source`` names where they came from).
+        ConfigError: every pair is longer than ``max_length`` (``data.max_length``; ``key`` names
+            the config entry of the set).
+    """
+    if not examples:
+        raise DataError(source, "no examples to use")
+    stats = EncodeStats()
+    encoded = []
+    for example in examples:
+        prompt = formatter.prompt(task.instruction(example))
+        item = encode_pair(tokenizer, prompt, task.target(example), max_length, formatter.add_special_tokens, stats)
+        if item is not None:
+            item["id"] = example["id"]
+            encoded.append(item)
+    if stats.too_long:
+        log.warning(
+            "%s: dropped %d of %d examples longer than data.max_length=%d", source, stats.too_long, len(examples), max_length
+        )
+    if stats.prefix_mismatch:
+        log.warning(
+            "%s: %d prompts tokenized differently inside prompt+answer; encoded the two parts apart",
+            source,
+            stats.prefix_mismatch,
+        )
+    if not encoded:
+        raise ConfigError(
+            "data.max_length", f"all {len(examples)} examples of {key} ({source}) are longer than {max_length} tokens"
+        )
+    return encoded
 
 
 class PadCollator:

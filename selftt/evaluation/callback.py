@@ -9,8 +9,8 @@ from typing import Any
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
+from selftt.config_checks import check_range
 from selftt.datamodules.eval_sets import LoadedEvalSet
-from selftt.errors import ConfigError
 from selftt.evaluation.results import RESULTS_FILE, build_results, evaluated_step, method_of
 from selftt.utils.atomic import write_json_atomic, write_jsonl_atomic
 from selftt.utils.distributed import Distributed
@@ -47,8 +47,8 @@ class GenerationEvaluation(Callback):
                 'translate-train', ...); default: from the training components.
             log_samples: Predictions per set shown as a text table in TensorBoard.
         """
-        if max_examples is not None and max_examples < 1:
-            raise ConfigError("evaluation.max_examples", f"must be >= 1, got {max_examples}")
+        check_range("evaluation.max_examples", max_examples)
+        check_range("evaluation.log_samples", log_samples)
         self.enabled = enabled
         self.max_examples = max_examples
         self.before_fit = before_fit

@@ -10,6 +10,7 @@ from typing import Literal
 import torch
 from tqdm.auto import tqdm
 
+from selftt.config_checks import check_range
 from selftt.errors import ConfigError
 from selftt.modules.end_tokens import end_token_ids
 from selftt.modules.finite_logits import NonFiniteLogitsCheck, check_finite
@@ -63,9 +64,8 @@ class GenerationSettings:
         return {k: v for k, v in asdict(self).items() if k not in BATCHING_ONLY}
 
     def validate(self, key: str) -> None:
-        for name in ("max_new_tokens", "max_batch_tokens", "max_batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{key}.{name}", f"must be >= 1, got {getattr(self, name)}")
+        for name in ("max_new_tokens", "max_batch_tokens", "max_batch_size", "temperature", "top_p"):
+            check_range(f"{key}.{name}", getattr(self, name))
         if self.do_sample and self.temperature <= 0:
             raise ConfigError(f"{key}.temperature", f"must be > 0 when sampling, got {self.temperature}")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from transformers import PreTrainedModel
 
+from selftt.config_checks import check_range
 from selftt.errors import ConfigError
 
 
@@ -24,10 +25,8 @@ class LoraSettings:
     """Module names to adapt, or 'all-linear' for every linear layer except the output head."""
 
     def validate(self, key: str = "model.lora") -> None:
-        if self.r < 1:
-            raise ConfigError(f"{key}.r", f"must be >= 1, got {self.r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"{key}.dropout", f"must be in [0, 1), got {self.dropout}")
+        check_range(f"{key}.r", self.r)
+        check_range(f"{key}.dropout", self.dropout)
 
     def to_peft(self) -> LoraConfig:
         return LoraConfig(

@@ -18,6 +18,7 @@ from datetime import timedelta
 import torch.distributed as dist
 from lightning.pytorch import Callback, LightningModule, Trainer
 
+from selftt.config_checks import check_range
 from selftt.errors import ConfigError
 
 _FAILED = "failed"
@@ -42,9 +43,9 @@ class RankWatchdog(Callback):
             interval: Seconds between heartbeats and checks.
             enabled: Set false to switch the watchdog off.
         """
-        if not timeout > 0:
-            raise ConfigError("watchdog.timeout", f"must be > 0 seconds, got {timeout}")
-        if not 0 < interval <= timeout:
+        check_range("watchdog.timeout", timeout)
+        check_range("watchdog.interval", interval)
+        if interval > timeout:
             raise ConfigError("watchdog.interval", f"must be > 0 and <= watchdog.timeout, got {interval}")
         self.timeout = timeout
         self.interval = interval

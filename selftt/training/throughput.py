@@ -100,12 +100,10 @@ class TrainingThroughput(Callback):
             peak_tflops: The device's peak TFLOP/s for MFU; None: :func:`peak_flops`, and no MFU
                 where that is unknown.
         """
-        from selftt.errors import ConfigError
+        from selftt.config_checks import check_range
 
-        if warmup_steps < 0:
-            raise ConfigError("throughput.warmup_steps", f"must be >= 0, got {warmup_steps}")
-        if peak_tflops is not None and not (math.isfinite(peak_tflops) and peak_tflops > 0):
-            raise ConfigError("throughput.peak_tflops", f"must be a positive number, got {peak_tflops}")
+        check_range("throughput.warmup_steps", warmup_steps)
+        check_range("throughput.peak_tflops", peak_tflops)
         self.output_file = output_file
         self.warmup_steps = warmup_steps
         self.peak_tflops = peak_tflops

@@ -10,6 +10,7 @@ from pathlib import Path
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
+from selftt.config_checks import check_range
 from selftt.errors import ConfigError
 from selftt.modules.engines.settings import EngineSettings
 from selftt.modules.generation import GenerationSettings
@@ -125,19 +126,17 @@ class SelfTranslateCallback(Callback):
         engine.check_decoding(generation.do_sample, "translation.engine")
         self.engine = engine
         filters.validate("translation.filters")
-        if chunk_size < 1:
-            raise ConfigError("translation.chunk_size", f"must be >= 1, got {chunk_size}")
-        if max_new_tokens_ratio <= 0:
-            raise ConfigError("translation.max_new_tokens_ratio", f"must be > 0, got {max_new_tokens_ratio}")
+        check_range("translation.chunk_size", chunk_size)
+        check_range("translation.max_new_tokens_ratio", max_new_tokens_ratio)
         if segment not in SEGMENTS:
             raise ConfigError("translation.segment", f"must be one of {', '.join(SEGMENTS)}, got {segment!r}")
         check_markers(answer_markers, "translation.answer_markers")
-        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
+        if isinstance(retries, bool) or not isinstance(retries, int):
             raise ConfigError("translation.retries", f"must be an integer in [0, {MAX_RETRIES}], got {retries!r}")
-        if isinstance(drop_failed_pieces, bool) or not isinstance(drop_failed_pieces, (int, float)) or not (
-            0 <= drop_failed_pieces < 1
-        ):
+        check_range("translation.retries", retries)
+        if isinstance(drop_failed_pieces, bool) or not isinstance(drop_failed_pieces, (int, float)):
             raise ConfigError("translation.drop_failed_pieces", f"must be a share in [0, 1), got {drop_failed_pieces!r}")
+        check_range("translation.drop_failed_pieces", drop_failed_pieces)
         self.quality = list(quality or [])
         for i, ref in enumerate(self.quality):
             check_language(ref.lang, f"translation.quality[{i}].lang")

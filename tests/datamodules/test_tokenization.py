@@ -7,7 +7,14 @@ import torch
 from transformers import AutoTokenizer
 
 from selftt.datamodules.prompting import PLAIN_TEMPLATE
-from selftt.datamodules.tokenization import IGNORE_INDEX, EncodeStats, PadCollator, encode_pair
+from selftt.datamodules.tokenization import (
+    IGNORE_INDEX,
+    EncodeStats,
+    PadCollator,
+    encode_examples,
+    encode_pair,
+)
+from selftt.errors import ConfigError, DataError
 
 PROMPT = PLAIN_TEMPLATE.format(
     instruction="Solve the following math problem step by step.\n\nTom has 3 apples."
@@ -105,3 +112,27 @@ def test_pad_collator_uses_given_pad_id():
     )
     assert batch["input_ids"].tolist() == [[1, 9], [1, 2]]
     assert batch["labels"].tolist() == [[1, -100], [-100, 2]]
+
+
+def _math_examples(*answers):
+    return [
+        {"id": f"q{i}", "lang": "en", "question": f"Tom has {a} apples. How many?", "answer": f"{a} apples.", "final": str(a)}
+        for i, a in enumerate(answers)
+    ]
+
+
+def test_encode_examples_keeps_ids_and_drops_only_the_too_long(tok, caplog):
+    from selftt.datamodules.prompting import PromptFormatter
+    from selftt.tasks import get_task
+
+    task, formatter = get_task("math", "data.task", "data.task_options"), PromptFormatter(tok, "plain")
+    examples = _math_examples(3, 4)
+    examples[1]["question"] += " word" * 300
+    short = len(encode_examples(examples[:1], task, formatter, tok, 4096, key="k", source="s")[0]["input_ids"])
+    encoded = encode_examples(examples, task, formatter, tok, short + 1, key="data.val_sets[0]", source="dev.jsonl")
+    assert [item["id"] for item in encoded] == ["q0"]
+    assert "dev.jsonl: dropped 1 of 2 examples longer than data.max_length" in caplog.text
+    with pytest.raises(ConfigError, match=r"data\.max_length.*all 2 examples of data\.val_sets\[0\] \(dev\.jsonl\)"):
+        encode_examples(examples, task, formatter, tok, 5, key="data.val_sets[0]", source="dev.jsonl")
+    with pytest.raises(DataError, match="dev.jsonl"):
+        encode_examples([], task, formatter, tok, 4096, key="data.val_sets[0]", source="dev.jsonl")

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import Literal
 
+from selftt.config_checks import check_range
 from selftt.errors import ConfigError
 
 ENGINES = ("hf", "vllm")
@@ -51,16 +52,10 @@ class EngineSettings:
         """Raises ConfigError naming ``key.<field>`` for a value out of range."""
         if self.name not in ENGINES:
             raise ConfigError(f"{key}.name", f"must be one of {', '.join(ENGINES)}, got {self.name!r}")
-        if self.tensor_parallel_size < 1:
-            raise ConfigError(f"{key}.tensor_parallel_size", f"must be >= 1, got {self.tensor_parallel_size}")
-        if self.gpu_memory_utilization is not None and not 0 < self.gpu_memory_utilization <= 1:
-            raise ConfigError(f"{key}.gpu_memory_utilization", f"must be in (0, 1], got {self.gpu_memory_utilization}")
-        if self.kv_cache_gib is not None and self.kv_cache_gib <= 0:
-            raise ConfigError(f"{key}.kv_cache_gib", f"must be > 0, got {self.kv_cache_gib}")
+        for name in ("tensor_parallel_size", "gpu_memory_utilization", "kv_cache_gib", "start_timeout_s"):
+            check_range(f"{key}.{name}", getattr(self, name))
         if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
             raise ConfigError(f"{key}.dtype", f"must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
-        if self.start_timeout_s <= 0:
-            raise ConfigError(f"{key}.start_timeout_s", f"must be > 0, got {self.start_timeout_s}")
 
     def check_decoding(self, do_sample: bool, key: str) -> None:
         """Raises ConfigError naming ``key.name`` when sampling is asked of the vllm engine (it
