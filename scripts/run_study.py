@@ -21,7 +21,8 @@ Runs, per seed (FewShot is greedy and untrained: one run, seed-independent):
 - ``stt-<lang>``: English + the model's own translation into <lang> (Self-Translate-Train); in
   the first seed's run the model also translates the training paragraphs' contexts and questions
   once more (plain, no answer markers) and is scored against XQuAD's human translation of them
-  (``translation.quality``: chrF and BLEU in results.json; greedy, so the same for every seed);
+  (``translation.quality``: chrF and BLEU in results.json; greedy, so the same for every seed,
+  and skipped when a finished stt run of that language already holds it);
 - ``stt+cs-<lang>``: the same + code-switched pairs;
 - ``translate-train-human-<lang>``: English + XQuAD's human translation into <lang>.
 
@@ -86,8 +87,12 @@ def quality_reference(lang: str) -> dict:
     return {"source": _data("xquad_train_en.json"), "reference": _data(f"xquad_train_{lang}.json"), "lang": lang, "limit": None}
 
 
-def runs(langs: list[str], seeds: list[int], methods: list[str], fewshot: int) -> list[tuple[str, int | None, list[str]]]:
-    """(run name, seed, selftt arguments after the subcommand) of every run, in order."""
+def runs(
+    langs: list[str], seeds: list[int], methods: list[str], fewshot: int, scored: frozenset[str] = frozenset()
+) -> list[tuple[str, int | None, list[str]]]:
+    """(run name, seed, selftt arguments after the subcommand) of every run, in order. Translation
+    quality is scored in the first seed's stt run of each language not in ``scored`` (languages
+    a finished run already scored: greedy translation is the same for every seed)."""
     src = {"name": "src", "path": _data("xquad_train_en.json"), "lang": "en"}
     out = []
     if "fewshot" in methods:
@@ -107,7 +112,7 @@ def runs(langs: list[str], seeds: list[int], methods: list[str], fewshot: int) -
                 if method not in methods:
                     continue
                 args = ["fit", "--data.components", json.dumps(components), "--data.val_sets", json.dumps([eval_set(lang)])]
-                if method == "stt" and seed == seeds[0]:
+                if method == "stt" and seed == seeds[0] and lang not in scored:
                     args += ["--translation.quality", json.dumps([quality_reference(lang)])]
                 if method == "translate-train-human":
                     args += ["--evaluation.method", method]
@@ -120,6 +125,17 @@ def finished(run: Path) -> bool:
     of its one epoch, so its results.json holds the final scores; adapters are not kept in git
     (``.gitignore``), so a fresh checkout resumes from the committed results alone."""
     return any((version / "results.json").is_file() for version in run.glob("version_*"))
+
+
+def scored_langs(logs: Path, langs: list[str]) -> frozenset[str]:
+    """Languages whose translation quality a finished ``stt-<lang>-s*`` run under ``logs`` holds in
+    its results.json, so that ``--seeds 1 2`` after seed 0 does not translate the references again."""
+    out = set()
+    for lang in langs:
+        for results in logs.glob(f"stt-{lang}-s*/version_*/results.json"):
+            if lang in json.loads(results.read_text(encoding="utf-8")).get("translation_quality", {}):
+                out.add(lang)
+    return frozenset(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     logs = REPO / args.logs
     timings_path = logs / "timings.json"
     timings = json.loads(timings_path.read_text(encoding="utf-8")) if timings_path.is_file() else {}
-    for name, seed, selftt_args in runs(args.langs, args.seeds, args.methods, args.fewshot):
+    scored = frozenset() if args.rerun else scored_langs(logs, args.langs)
+    for name, seed, selftt_args in runs(args.langs, args.seeds, args.methods, args.fewshot, scored):
         folder = name if seed is None else f"{name}-s{seed}"
         if not args.rerun and finished(logs / folder):
             print(f"= {folder}: finished earlier (its results.json exists); --rerun to redo it", flush=True)

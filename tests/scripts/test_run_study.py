@@ -55,6 +55,21 @@ def test_translation_quality_is_scored_once_per_language():
     assert ref["lang"] == "zh" and ref["limit"] is None
 
 
+def test_quality_scored_earlier_is_not_scored_again(tmp_path):
+    """``--seeds 1 2`` after seed 0: a language whose finished stt run holds its translation
+    quality is not translated against the references again; the others still are."""
+    version = tmp_path / "stt-de-s0" / "version_0"
+    version.mkdir(parents=True)
+    (version / "results.json").write_text(json.dumps({"translation_quality": {"de": {"chrf": 41.2}}}))
+    unfinished = tmp_path / "stt-zh-s0" / "version_0"
+    unfinished.mkdir(parents=True)
+    (unfinished / "results.json").write_text(json.dumps({"translation_quality": {}}))
+    scored = run_study.scored_langs(tmp_path, ["de", "zh"])
+    assert scored == {"de"}
+    runs = run_study.runs(["de", "zh"], [1, 2], ["stt"], fewshot=2, scored=scored)
+    assert [(name, seed) for name, seed, args in runs if "--translation.quality" in args] == [("stt-zh", 1)]
+
+
 def test_runs_of_chosen_methods_only():
     runs = run_study.runs(["th"], [3], ["stt"], fewshot=2)
     assert [(name, seed) for name, seed, _ in runs] == [("stt-th", 3)]
