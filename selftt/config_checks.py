@@ -62,8 +62,8 @@ _RANGES: list[tuple[str, float | None, bool, float | None, bool]] = [
     ("translation.prompt.n_shots", 0, True, None, False),
     ("translation.max_new_tokens_ratio", 0, False, None, False),
     ("translation.max_new_tokens_extra", 0, True, None, False),
-    ("translation.filters.max_repeated_ngram_fraction", 0, True, 1, True),
-    ("translation.filters.min_script_fraction", 0, True, 1, True),
+    ("translation.filters.max_repeated_ngram_fraction", 0, False, 1, True),  # off: repetition false
+    ("translation.filters.min_script_fraction", 0, False, 1, True),  # off: script false
     ("translation.filters.min_language_confidence", 0, True, 1, True),
     ("translation.filters.round_trip_min_chrf", 0, True, 100, True),
     ("translation.filters.answer_min_score", 1, True, 100, True),  # a 0-100 score: 0.8 is a slip for 80
@@ -105,7 +105,7 @@ def _range_text(low, low_in, high, high_in) -> str:
     return f"must be in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
 
 
-def check_range(key: str, value: Any) -> None:
+def check_range(key: str, value: Any, lookup: str | None = None) -> None:
     """Refuse a NaN or infinite float, and a number outside the range ``_RANGES`` gives ``key``.
 
     The one table of ranges, used at parse time (``check_numbers``) and by the constructors
@@ -116,6 +116,8 @@ def check_range(key: str, value: Any) -> None:
         key: The dotted config key as shown to the user (``data.val_sets[0].fewshot``); list
             indices and ``.init_args.`` are dropped to look it up.
         value: The value given.
+        lookup: The key to look the range up by, where ``key`` carries a prefix of the caller's
+            (``FilterSettings.validate("cfg.f")``); default ``key``.
 
     Raises:
         ConfigError: naming ``key``, with the range expected and the value got.
@@ -124,7 +126,7 @@ def check_range(key: str, value: Any) -> None:
         return
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(key, f"must be a finite number, got {value}")
-    pattern_key = re.sub(r"\[\d+\]", "", key).replace(".init_args.", ".")
+    pattern_key = re.sub(r"\[\d+\]", "", lookup or key).replace(".init_args.", ".")
     for pattern, low, low_in, high, high_in in _RANGES:
         if not fnmatchcase(pattern_key, pattern):
             continue

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from selftt.config_checks import check_range
 from selftt.errors import ConfigError
 from selftt.languages import get_language
 from selftt.translation.language_id import supported
@@ -86,17 +87,12 @@ class FilterSettings:
         for name in self.switches():
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{key}.{name}", f"must be true or false, got {getattr(self, name)!r}")
-        for name in ("max_repeated_ngram_fraction", "min_script_fraction"):
+        for name in ("max_repeated_ngram_fraction", "min_script_fraction", "min_language_confidence",
+                     "round_trip_min_chrf", "answer_min_score"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-                raise ConfigError(f"{key}.{name}", f"must be a number in (0, 1], got {value!r}")
-        for name in ("round_trip_min_chrf", "answer_min_score"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
-                raise ConfigError(f"{key}.{name}", f"must be a number from 0 to 100, got {value!r}")
-        value = self.min_language_confidence
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ConfigError(f"{key}.min_language_confidence", f"must be a number in [0, 1], got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{key}.{name}", f"must be a number, got {value!r}")
+            check_range(f"{key}.{name}", value, lookup=f"translation.filters.{name}")  # the one table of ranges
         candidates = self.language_id_candidates
         if candidates is not None and (
             not isinstance(candidates, (list, tuple)) or not all(isinstance(c, str) for c in candidates)

@@ -244,7 +244,7 @@ def test_validate_new_keys(kwargs, key):
     [
         {"round_trip_min_chrf": 0},
         {"round_trip_min_chrf": 100},
-        {"answer_min_score": 0.0},
+        {"answer_min_score": 1.0},  # below 1 is refused: 0.8 is a slip for 80
         {"answer_min_score": 100.0},
         {"min_language_confidence": 0},
         {"min_language_confidence": 1},
@@ -255,6 +255,22 @@ def test_validate_new_keys(kwargs, key):
 )
 def test_validate_new_keys_ok(kwargs):
     FilterSettings(**kwargs).validate()
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("answer_min_score", 0.8), ("answer_min_score", 0), ("min_script_fraction", 0), ("max_repeated_ngram_fraction", 0),
+     ("round_trip_min_chrf", 100.5), ("min_language_confidence", 1.5)],
+)
+def test_validate_agrees_with_parse_time(name, value):
+    """Built in Python, the settings refuse what the parse-time check refuses, in the same words."""
+    from selftt.config_checks import check_numbers
+
+    with pytest.raises(ConfigError) as at_parse:
+        check_numbers({"translation": {"filters": {name: value}}})
+    with pytest.raises(ConfigError) as built:
+        FilterSettings(**{name: value}).validate()
+    assert str(built.value) == str(at_parse.value)
 
 
 def test_validate_key_prefix():
