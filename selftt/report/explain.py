@@ -55,7 +55,7 @@ def _rows(coll: Collection, baseline: str, stats: ReportStatistics) -> list[list
                         task,
                         column.label,
                         method,
-                        DASH if chrf is None else f"{chrf:.1f}",
+                        _chrf(chrf, method),
                         DASH if not made or not made[1] else f"{100.0 * made[0] / made[1]:.0f}%",
                         f"{gain:+.1f}",
                         DASH if top is None else f"{top:+.1f}",
@@ -63,6 +63,13 @@ def _rows(coll: Collection, baseline: str, stats: ReportStatistics) -> list[list
                     ]
                 )
     return rows
+
+
+def _chrf(chrf: float | None, method: str) -> str:
+    """The model's translation quality; not on the upper bound's row, which trained on human translations."""
+    if method == UPPER_BOUND:
+        return f"{DASH} (human)"
+    return DASH if chrf is None else f"{chrf:.1f}"
 
 
 def _share(gain: float, top: float | None, method: str, noisy_top: bool) -> str:
@@ -76,7 +83,8 @@ def _share(gain: float, top: float | None, method: str, noisy_top: bool) -> str:
 def explain_section(coll: Collection, baseline: str, stats: ReportStatistics) -> list[str]:
     """Markdown lines: one row per (task, language column, method trained on self-translated data
     or the upper bound) with a gain over ``baseline``: chrF of the model's translations of the
-    quality references (``translation.quality``, mean over the runs reporting it), the share of
+    quality references (``translation.quality``, mean over the runs reporting it; none on the
+    upper bound's row, which trained on human translations), the share of
     the method's self-translations kept by the filters, the gain (difference of means over seeds,
     points of the primary metric), the upper bound's gain and the share of it the method reaches
     (none where the upper bound gains nothing, or where ``stats`` finds its gain within noise: a

@@ -52,6 +52,7 @@ def test_quality_kept_share_gain_and_share_of_the_upper_bound(tmp_path):
     # chrF from the one run reporting it, kept 2 x 60 of 2 x 80, gain 30 - 21 = 9, upper bound 41 - 21 = 20
     assert _row(section, "| qa | de | stt |") == ["qa", "de", "stt", "40.0", "75%", "+9.0", "+20.0", "45%"]
     assert _row(section, "| qa | de | translate-train-human |")[5:] == ["+20.0", "+20.0", "—"]
+    assert _row(section, "| qa | de | translate-train-human |")[3] == "— (human)"  # not the model's chrF
     assert "| fewshot |" not in section  # no self-translated data: not a row of this section
 
 
