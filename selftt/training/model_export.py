@@ -63,23 +63,41 @@ def merge_dtype(dtype: MergeDType, base_config: Any) -> torch.dtype:
     return stored if isinstance(stored, torch.dtype) and stored in _DTYPES.values() else torch.float32
 
 
+def merged_in_place(module: SelfTTModule, target: torch.dtype) -> bool:
+    """Can the trained model itself be merged (no second load of the base model)? When its base
+    weights are full precision in ``target`` already and were not set up for training in ways that
+    would be saved with it (gradient checkpointing)."""
+    if module.resolved_quantization == "4bit" or module.gradient_checkpointing:
+        return False
+    return all(p.dtype == target for p in module.model.parameters())
+
+
 def merged_model(module: SelfTTModule, adapter_folder: Path, dtype: MergeDType):
-    """The base model reloaded in full precision (``dtype``) on the CPU, with the adapter in
-    ``adapter_folder`` merged into its weights (peft ``merge_and_unload``): a plain
-    ``PreTrainedModel``. A 4-bit base is never merged into: LoRA's update added to NF4 weights
-    would be rounded away (QLoRA, Dettmers et al. 2023, merges into the 16-bit weights)."""
+    """The trained model with its adapter merged into the base weights (peft ``merge_and_unload``),
+    in ``dtype``: a plain ``PreTrainedModel``. The module's own model is merged where its weights
+    are full precision in that dtype already (``merged_in_place``; the module's model is used up);
+    otherwise the module's model is released first and the base reloaded on the CPU, so that one
+    copy of the model is in memory at a time, and the adapter in ``adapter_folder`` is merged into
+    it. A 4-bit base is never merged into: LoRA's update added to NF4 weights would be rounded away
+    (QLoRA, Dettmers et al. 2023, merges into the 16-bit weights)."""
     from peft import PeftModel
     from transformers import AutoConfig
 
     path = str(resolve_model_path(module.model_name_or_path))
     published = AutoConfig.from_pretrained(path, trust_remote_code=module.trust_remote_code)
     target = merge_dtype(dtype, published)
+    if merged_in_place(module, target):
+        merged = module.model.merge_and_unload()
+        module.model = None
+        merged.eval()
+        return merged
     if module.resolved_quantization == "4bit":
         log.warning(
             "the base model was loaded in 4-bit (NF4) for training; merging into its original weights "
             "reloaded in %s instead (never into 4-bit ones)",
             str(target).removeprefix("torch."),
         )
+    module.model = None  # the adapter is in adapter_folder: release the trained copy before the reload
     base = load_causal_lm(path, "none", torch.device("cpu"), target, module.trust_remote_code)
     merged = PeftModel.from_pretrained(base, str(adapter_folder)).merge_and_unload()
     merged.eval()
@@ -89,8 +107,9 @@ def merged_model(module: SelfTTModule, adapter_folder: Path, dtype: MergeDType):
 def export_trained_model(module: SelfTTModule, output: str | Path, merge: bool, dtype: MergeDType, prompt: dict) -> Path:
     """Write the trained adapter (``merge=False``: a PEFT folder, as fit's ``adapter/``) or the
     merged model (``merge=True``: safetensors weights, config, generation config and tokenizer,
-    loadable by ``AutoModelForCausalLM.from_pretrained`` without peft), each with the prompt
-    record ``selftt_prompt.json``, atomically into ``output``. Returns the folder."""
+    loadable by ``AutoModelForCausalLM.from_pretrained`` without peft; the module's model is used
+    up, see ``merged_model``), each with the prompt record ``selftt_prompt.json``, atomically into
+    ``output``. Returns the folder."""
     output = check_export_output(output)
 
     def write(folder: Path) -> None:
@@ -109,4 +128,4 @@ def export_trained_model(module: SelfTTModule, output: str | Path, merge: bool, 
     return output
 
 
-__all__ = ["check_export_output", "export_trained_model", "load_trained_adapter", "merge_dtype", "merged_model"]
+__all__ = ["check_export_output", "export_trained_model", "load_trained_adapter", "merge_dtype", "merged_in_place", "merged_model"]

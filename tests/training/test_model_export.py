@@ -156,3 +156,25 @@ def test_export_into_a_folder_with_files_is_refused(make_run, tmp_path):
     (tmp_path / "out" / "x").write_text("x", encoding="utf-8")
     with pytest.raises(ConfigError, match="'output'.*not an empty folder"):
         export_trained_model(module, tmp_path / "out", True, "auto", {})
+
+
+@pytest.mark.parametrize("dtype, in_place", [("float32", True), ("bfloat16", False)])
+def test_merge_in_place_or_reloaded_gives_base_plus_adapter(make_run, tiny_model, tmp_path, monkeypatch, dtype, in_place):
+    """Full-precision weights in the export dtype are merged in place (the base is not loaded
+    again); another dtype reloads the base. Both equal base + adapter."""
+    import selftt.training.model_export as model_export
+
+    module, data, trainer = make_run(max_steps=3, lr=0.05)
+    trainer.fit(module, datamodule=data)
+    adapter = module.export_adapter(tmp_path / "adapter")
+    loads = []
+    real_load = model_export.load_causal_lm
+    monkeypatch.setattr(model_export, "load_causal_lm", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    out = export_trained_model(module, tmp_path / "merged", True, dtype, {"task": "math"})
+    assert (len(loads) == 0) == in_place
+    assert module.model is None  # used up, or released before the reload
+    merged = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+    with torch.no_grad():
+        got = merged(input_ids=torch.tensor(IDS)).logits
+    tolerance = 1e-4 if in_place else 5e-2  # bfloat16 weights
+    torch.testing.assert_close(got, _base_plus_adapter(tiny_model, adapter), atol=tolerance, rtol=tolerance)
