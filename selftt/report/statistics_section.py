@@ -12,7 +12,8 @@ from selftt.report.collect import Cell, Collection, Column
 from selftt.report.statistics import (
     ALPHA,
     CONFIDENCE,
-    N_RESAMPLES,
+    N_BOOTSTRAP,
+    N_PERMUTATIONS,
     RNG_SEED,
     CellStats,
     PairedComparison,
@@ -39,7 +40,8 @@ class ReportStatistics:
         """A JSON-ready record (keys ``task/column/method``) with the procedure's constants."""
         return {
             "procedure": {
-                "n_resamples": N_RESAMPLES,
+                "n_bootstrap": N_BOOTSTRAP,
+                "n_permutations": N_PERMUTATIONS,
                 "rng_seed": RNG_SEED,
                 "confidence": CONFIDENCE,
                 "alpha": ALPHA,
@@ -126,9 +128,10 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
     out += [
         f"Per cell: mean over seeds and questions, standard deviation of the seed means, and a "
         f"{CONFIDENCE:.0%} interval from a bootstrap that resamples seeds and questions "
-        f"({N_RESAMPLES} resamples, seed {RNG_SEED}). Per method against `{baseline}`, on the "
+        f"({N_BOOTSTRAP} resamples, seed {RNG_SEED}). Per method against `{baseline}`, on the "
         "questions both answered: the difference, its bootstrap interval, the p-value of a paired "
-        "approximate-randomization test, and Welch's t-test over seed means (needs 2+ seeds a side). "
+        f"approximate-randomization test ({N_PERMUTATIONS} resamples), and Welch's t-test over seed "
+        "means (needs 2+ seeds a side). "
         f"*within noise*: the interval holds 0 or p >= {ALPHA}. Procedures: `selftt/report/statistics.py`; "
         "numbers also in `statistics.json`.",
         "",
@@ -156,7 +159,21 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
                 rows.append(row)
     out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out + [""] + _problems(stats)
+    return out + [""] + _caveats(stats) + _problems(stats)
+
+
+def _caveats(stats: ReportStatistics) -> list[str]:
+    """What the intervals do not count (see ``selftt.report.statistics``)."""
+    lines = []
+    if any(c.n_seeds == 1 for c in stats.cells.values()):
+        lines.append(
+            "Cells with one seed: their interval covers question sampling only, not training randomness."
+        )
+    lines.append(
+        "Questions are resampled one by one: questions that share a passage count as independent, "
+        "which narrows the intervals; no correction is made for comparing several methods and languages."
+    )
+    return [*lines, ""]
 
 
 def _problems(stats: ReportStatistics) -> list[str]:
