@@ -86,6 +86,22 @@ def log_hparams(logger: TensorBoardLogger, hparams: dict[str, Any], metric_tags:
     writer.flush()
 
 
+RUN_ARGUMENTS = ("ckpt_path", "weights_only", "verbose", "return_predictions")
+"""Arguments of one subcommand's call (``fit(ckpt_path=...)``), not of the run's setup."""
+
+
+def without_unset_run_arguments(config: Any) -> Any:
+    """``config`` (a jsonargparse Namespace) without the top-level ``RUN_ARGUMENTS`` left unset
+    (None), so that the run's ``config.yaml`` is a setup every subcommand takes (``export`` has no
+    ``weights_only``, ``translate`` neither that nor ``ckpt_path``). A value that was
+    set (a resumed run's ``ckpt_path``) stays: it says how the run was made."""
+    pruned = config.clone()
+    for key in RUN_ARGUMENTS:
+        if key in pruned and pruned[key] is None:
+            del pruned[key]
+    return pruned
+
+
 class SaveConfigAndHParams(SaveConfigCallback):
     """Lightning's ``SaveConfigCallback`` (``config.yaml`` in the run folder) that also logs the
     resolved config to every TensorBoard logger as hyperparameters, with the primary metrics
@@ -97,6 +113,8 @@ class SaveConfigAndHParams(SaveConfigCallback):
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
                 logger._default_hp_metric = False  # before Lightning logs the module's hparams
+        if not self.already_saved:
+            self.config = without_unset_run_arguments(self.config)
         super().setup(trainer, pl_module, stage)
 
     def save_config(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:

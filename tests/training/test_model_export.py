@@ -61,7 +61,11 @@ def _fit(run_selftt, write_config, tmp_path) -> tuple[Path, Path]:
 def test_cli_merged_export_loads_without_peft_and_equals_base_plus_adapter(
     run_selftt, write_config, tiny_model, tmp_path
 ):
-    config, run_dir = _fit(run_selftt, write_config, tmp_path)
+    _, run_dir = _fit(run_selftt, write_config, tmp_path)
+    config = run_dir / "config.yaml"  # the run's own config: every subcommand takes it
+    assert "\nweights_only:" not in config.read_text(encoding="utf-8")
+    done = run_selftt(["translate", "--config", str(config), "--print_config"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
     adapter = run_dir / "adapter"
     merged = tmp_path / "merged"
     done = run_selftt(
