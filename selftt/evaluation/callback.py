@@ -159,16 +159,16 @@ class GenerationEvaluation(Callback):
             answer = task.parse_answer(generation, eval_set.lang)
             gold = example[task.gold_field]
             correct = task.is_correct(answer, gold, eval_set.lang)
-            records.append(
-                {
-                    "id": example["id"],
-                    "prompt": prompt,
-                    "generation": generation,
-                    "answer": answer,
-                    "gold": gold,
-                    "correct": correct,
-                }
-            )
+            record = {
+                "id": example["id"],
+                "prompt": prompt,
+                "generation": generation,
+                "answer": answer,
+                "gold": gold,
+                "correct": correct,
+            }
+            passage = task.passage_of(example)
+            records.append(record if passage is None else {**record, "passage": passage})
         order = {example["id"]: i for i, example in enumerate(examples)}
         seen: dict[str, dict[str, Any]] = {}
         for part in dist.gather(records):

@@ -23,16 +23,23 @@ Procedures (fixed, so an independent script can reproduce them):
   (a paired permutation test: ``scipy.stats.permutation_test`` with
   ``permutation_type='samples'``, ``N_PERMUTATIONS`` resamples, ``random_state=RNG_SEED``; its
   Monte Carlo error near p = 0.05 is about 0.0007).
+- **By passage** (where the predictions record each question's ``passage``, a digest of the
+  text several questions share: the QA context, the NLI premise): the same randomization test
+  with the signs of whole passages flipped together (``scipy.stats.permutation_test`` on the
+  per-passage sums of the per-question differences, one sample, ``permutation_type='samples'``
+  = sign flips, ``N_PERMUTATIONS`` resamples, ``random_state=RNG_SEED``). Questions on one
+  passage are not independent; this p-value does not assume they are.
 - **Welch's t-test** over the seed means (``scipy.stats.ttest_ind(equal_var=False)``; the
   paper's test), where both sides have at least two seeds.
 
-A gain is called *within noise* when its interval contains 0 or its randomization p-value is
-at least ``ALPHA`` (either test failing to reject: the conservative reading).
+A gain is called *within noise* when its interval contains 0 or a randomization p-value (by
+question, or by passage where known) is at least ``ALPHA`` (any test failing to reject: the
+conservative reading).
 
 Not modelled: with one seed a cell's interval covers question sampling only (training
-randomness needs 2+ seeds); questions are resampled one by one, so questions sharing a passage
-(XQuAD: about 4.6 per paragraph) count as independent, which narrows the intervals; there is no
-correction for comparing several methods and languages.
+randomness needs 2+ seeds); the intervals resample questions one by one, so questions sharing a
+passage (XQuAD: about 4.6 per paragraph) count as independent there, which narrows them (the
+by-passage p-value does not); there is no correction for comparing several methods and languages.
 """
 
 from __future__ import annotations
@@ -73,24 +80,36 @@ class CellStats:
 @dataclass(frozen=True)
 class PairedComparison:
     """``method`` minus ``baseline`` on ``n_questions`` questions both answered: ``diff`` (points),
-    its ``ci``, the randomization ``p_value``, ``p_welch`` (Welch's t-test over seed means; None
-    with fewer than two seeds on a side) and ``within_noise``."""
+    its ``ci``, the randomization ``p_value``, ``p_passage`` (the same test flipping whole
+    passages; None where passages are unknown), ``n_passages`` (None likewise), ``p_welch``
+    (Welch's t-test over seed means; None with fewer than two seeds on a side) and
+    ``within_noise``."""
 
     n_questions: int
     diff: float
     ci: tuple[float, float]
     p_value: float
     p_welch: float | None
+    p_passage: float | None = None
+    n_passages: int | None = None
 
     @property
     def within_noise(self) -> bool:
-        return self.ci[0] <= 0.0 <= self.ci[1] or self.p_value >= ALPHA
+        p_values = [self.p_value] + ([] if self.p_passage is None else [self.p_passage])
+        return self.ci[0] <= 0.0 <= self.ci[1] or max(p_values) >= ALPHA
 
 
 def question_scores(records: Sequence[dict], task, lang: str, primary: str) -> dict[str, float]:
     """Per question id, ``primary`` of its one answer scored alone by ``task``
     (:meth:`selftt.tasks.base.Task.score` on one prediction; 0-100)."""
     return {str(r["id"]): float(task.score([r.get("answer")], [r["gold"]], lang)[primary]) for r in records}
+
+
+def question_passages(records: Sequence[dict]) -> dict[str, str] | None:
+    """Per question id, its ``passage`` digest; None unless every record has one."""
+    if not records or not all(isinstance(r.get("passage"), str) for r in records):
+        return None
+    return {str(r["id"]): r["passage"] for r in records}
 
 
 def read_predictions(path: Path) -> list[dict]:
@@ -141,10 +160,13 @@ def cell_stats(scores: np.ndarray) -> CellStats:
     return CellStats(n_seeds, n_questions, float(seed_means.mean()), std, _percentile(means))
 
 
-def paired_comparison(method: np.ndarray, baseline: np.ndarray) -> PairedComparison:
+def paired_comparison(
+    method: np.ndarray, baseline: np.ndarray, passages: Sequence[str] | None = None
+) -> PairedComparison:
     """``method`` minus ``baseline``, both seeds x questions arrays over the same questions in the
-    same order (see the module docstring). Raises ValueError when the question counts differ or
-    are 0."""
+    same order, with each question's passage (same order) where known (see the module
+    docstring). Raises ValueError when the question counts differ or are 0, or ``passages``
+    has another length."""
     from scipy import stats
 
     if method.shape[1] != baseline.shape[1] or not method.shape[1]:
@@ -178,4 +200,30 @@ def paired_comparison(method: np.ndarray, baseline: np.ndarray) -> PairedCompari
         welch = stats.ttest_ind(seed_a, seed_z, equal_var=False)
         p_welch = None if np.isnan(welch.pvalue) else float(welch.pvalue)
     diff = float(per_question[0].mean() - per_question[1].mean())
-    return PairedComparison(n_questions, diff, _percentile(diffs), p_value, p_welch)
+    p_passage, n_passages = None, None
+    if passages is not None:
+        if len(passages) != n_questions:
+            raise ValueError(f"{len(passages)} passages for {n_questions} questions")
+        p_passage, n_passages = _p_by_passage(per_question[0] - per_question[1], passages)
+    return PairedComparison(n_questions, diff, _percentile(diffs), p_value, p_welch, p_passage, n_passages)
+
+
+def _p_by_passage(differences: np.ndarray, passages: Sequence[str]) -> tuple[float, int]:
+    """Two-sided sign-flip p-value of the mean difference with whole passages flipped together,
+    and the number of passages."""
+    from scipy import stats
+
+    _, which = np.unique(np.asarray(passages, dtype=object).astype(str), return_inverse=True)
+    sums = np.bincount(which, weights=differences)
+    if not np.any(sums):
+        return 1.0, len(sums)
+    test = stats.permutation_test(
+        (sums,),
+        lambda x, axis: np.sum(x, axis=axis),
+        permutation_type="samples",
+        n_resamples=N_PERMUTATIONS,
+        alternative="two-sided",
+        random_state=RNG_SEED,
+        batch=CHUNK * 10,
+    )
+    return float(test.pvalue), len(sums)

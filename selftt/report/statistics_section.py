@@ -19,6 +19,7 @@ from selftt.report.statistics import (
     PairedComparison,
     cell_stats,
     paired_comparison,
+    question_passages,
     question_scores,
     read_predictions,
     score_matrix,
@@ -56,8 +57,9 @@ class ReportStatistics:
         }
 
 
-def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray] | None:
-    """The cell's seeds x questions scores, or None (and a line in ``problems``)."""
+def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray, dict[str, str] | None] | None:
+    """The cell's question ids, seeds x questions scores and the questions' passages (None
+    unless every seed's predictions record them), or None (and a line in ``problems``)."""
     from selftt.tasks import get_task
 
     try:
@@ -66,6 +68,7 @@ def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray
         problems.append(f"{cell.name}: no per-question statistics (task {cell.task!r}: {err})")
         return None
     per_seed = []
+    passages: dict[str, str] | None = {}
     for entry in cell.entries:
         path = entry.score.predictions
         if path is None or not path.is_file():
@@ -75,6 +78,8 @@ def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray
         try:
             records = read_predictions(path)
             per_seed.append(question_scores(records, task, entry.score.lang, entry.run.primary_metric))
+            seen = question_passages(records)
+            passages = None if passages is None or seen is None else {**seen, **passages}
         except (ValueError, KeyError) as err:
             problems.append(f"{cell.name}: no per-question statistics ({err})")
             return None
@@ -82,19 +87,19 @@ def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray
     if not ids:
         problems.append(f"{cell.name}: no question answered by every seed")
         return None
-    return ids, matrix
+    return ids, matrix, passages
 
 
 def compute(coll: Collection, baseline: str) -> ReportStatistics:
     """Statistics of every cell of ``coll`` and comparisons with ``baseline`` in the same column."""
     out = ReportStatistics()
-    matrices: dict[tuple[str, str, Column], tuple[list[str], np.ndarray]] = {}
+    matrices: dict[tuple[str, str, Column], tuple[list[str], np.ndarray, dict[str, str] | None]] = {}
     for (task, method, column), cell in coll.cells.items():
         got = _cell_matrix(cell, out.problems)
         if got is not None:
             matrices[task, method, column] = got
             out.cells[task, column.label, method] = cell_stats(got[1])
-    for (task, method, column), (ids, matrix) in matrices.items():
+    for (task, method, column), (ids, matrix, passages) in matrices.items():
         base = matrices.get((task, baseline, column))
         if method == baseline or base is None:
             continue
@@ -103,9 +108,16 @@ def compute(coll: Collection, baseline: str) -> ReportStatistics:
             out.problems.append(f"{task}/{column.label}/{method}: no question in common with {baseline}")
             continue
         out.comparisons[task, column.label, method] = paired_comparison(
-            _columns(ids, matrix, common), _columns(*base, common)
+            _columns(ids, matrix, common), _columns(base[0], base[1], common), _passages(common, passages, base[2])
         )
     return out
+
+
+def _passages(ids: list[str], mine: dict[str, str] | None, base: dict[str, str] | None) -> list[str] | None:
+    """The passage of each question of ``ids`` where both sides know it and agree; else None."""
+    if mine is None or base is None or any(mine.get(i) != base.get(i) for i in ids):
+        return None
+    return [mine[i] for i in ids]
 
 
 def _columns(ids: list[str], matrix: np.ndarray, keep: list[str]) -> np.ndarray:
@@ -130,16 +142,21 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
         f"{CONFIDENCE:.0%} interval from a bootstrap that resamples seeds and questions "
         f"({N_BOOTSTRAP} resamples, seed {RNG_SEED}). Per method against `{baseline}`, on the "
         "questions both answered: the difference, its bootstrap interval, the p-value of a paired "
-        f"approximate-randomization test ({N_PERMUTATIONS} resamples), and Welch's t-test over seed "
-        "means (needs 2+ seeds a side). "
-        f"*within noise*: the interval holds 0 or p >= {ALPHA}. Procedures: `selftt/report/statistics.py`; "
+        f"approximate-randomization test ({N_PERMUTATIONS} resamples), the same test flipping the "
+        "questions of one passage together (where the predictions record passages: QA contexts, NLI "
+        "premises), and Welch's t-test over seed means (needs 2+ seeds a side). "
+        f"*within noise*: the interval holds 0 or a randomization p >= {ALPHA}. "
+        "Procedures: `selftt/report/statistics.py`; "
         "numbers also in `statistics.json`.",
         "",
     ]
     if not stats.cells:
         return out + ["No cell has saved per-question predictions.", ""] + _problems(stats)
+    by_passage = any(c.p_passage is not None for c in stats.comparisons.values())
     header = ["Task", "Lang", "Method", "Seeds", "Questions", "Mean", "Std", "95% CI"]
-    header += [f"Δ vs {baseline}", "Δ 95% CI", "p (randomization)", "p (Welch)", "Reading"]
+    header += [f"Δ vs {baseline}", "Δ 95% CI", "p (randomization)"]
+    header += ["p (by passage)"] if by_passage else []
+    header += ["p (Welch)", "Reading"]
     rows = []
     for task in coll.tasks:
         for column in coll.columns[task]:
@@ -152,10 +169,12 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
                 row = [task, column.label, method, str(cell.n_seeds), str(cell.n_questions), f"{cell.mean:.1f}"]
                 row += [std, _interval(cell.ci)]
                 if comp is None:
-                    row += [DASH] * 5
+                    row += [DASH] * (6 if by_passage else 5)
                 else:
                     reading = "within noise" if comp.within_noise else ("gain" if comp.diff > 0 else "loss")
-                    row += [f"{comp.diff:+.1f}", _interval(comp.ci), _p(comp.p_value), _p(comp.p_welch), reading]
+                    row += [f"{comp.diff:+.1f}", _interval(comp.ci), _p(comp.p_value)]
+                    row += [_p(comp.p_passage)] if by_passage else []
+                    row += [_p(comp.p_welch), reading]
                 rows.append(row)
     out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -170,8 +189,9 @@ def _caveats(stats: ReportStatistics) -> list[str]:
             "Cells with one seed: their interval covers question sampling only, not training randomness."
         )
     lines.append(
-        "Questions are resampled one by one: questions that share a passage count as independent, "
-        "which narrows the intervals; no correction is made for comparing several methods and languages."
+        "The intervals resample questions one by one: questions that share a passage count as "
+        "independent there, which narrows them (the by-passage p-value does not); no correction is "
+        "made for comparing several methods and languages."
     )
     return [*lines, ""]
 

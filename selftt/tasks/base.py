@@ -3,6 +3,7 @@ answers are scored and which translations of it are rejected."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from abc import ABC, abstractmethod
@@ -51,6 +52,11 @@ class Task(ABC):
     self-translation marks the span in the context and reads the translated answer back from it
     (:mod:`selftt.translation.answer_projection`). The example's ``<answer field>_start`` holds
     the span's character offset, if known."""
+    passage_field: ClassVar[str | None] = None
+    """The input field several evaluation examples can share (QA: the context; NLI: the premise).
+    Evaluation records its digest with each prediction (``passage``), so that the report can
+    test a difference with the questions of one passage flipped together (they are not
+    independent). None: every example stands alone."""
     instructions: dict[str, Any] | None = None
     """Per-language instruction texts (tasks that have them; built-ins merge user texts in)."""
 
@@ -58,6 +64,12 @@ class Task(ABC):
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__ and not getattr(cls, "__abstractmethods__", None):
             cls.name = cls.__name__.lower()
+
+    def passage_of(self, example: Example) -> str | None:
+        """A short digest (16 hex digits of SHA-256) of ``example[passage_field]``; None without one."""
+        if self.passage_field is None:
+            return None
+        return hashlib.sha256(str(example[self.passage_field]).encode("utf-8")).hexdigest()[:16]
 
     @staticmethod
     def output_lang(example: Example) -> str:

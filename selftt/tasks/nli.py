@@ -236,6 +236,7 @@ class NLITask(Task):
     inputs: ClassVar[tuple[str, ...]] = ("premise", "hypothesis")
     outputs: ClassVar[tuple[str, ...]] = ("label",)
     gold_field: ClassVar[str] = "label"
+    passage_field: ClassVar[str | None] = "premise"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
     primary_metric: ClassVar[str] = "accuracy"
 

@@ -71,6 +71,7 @@ class QATask(Task):
     gold_field: ClassVar[str] = "answers"
     languages: ClassVar[tuple[str, ...]] = ("en", "de", "ru", "th", "zh")
     answer_span: ClassVar[tuple[str, str] | None] = ("answer", "context")
+    passage_field: ClassVar[str | None] = "context"
     primary_metric: ClassVar[str] = "f1"
     correct_metric: ClassVar[str] = "exact_match"
 

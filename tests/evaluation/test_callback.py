@@ -114,3 +114,43 @@ def test_validating_a_checkpoint_records_its_method_step_and_path(tmp_path, mgsm
     assert results["stage"] == "validate" and results["method"] == "zero-shot"  # trained on src: not 'base'
     assert results["step"] == 2 and results["checkpoint"] == str(ckpt)
     assert (run / "predictions" / "val-step2" / "mgsm_de.jsonl").is_file()
+
+
+def _squad(path, contexts: list[str]) -> str:
+    paragraphs = [
+        {"context": context, "qas": [
+            {"id": f"p{p}q{q}", "question": f"Frage {q}?",
+             "answers": [{"text": context.split()[q], "answer_start": context.index(context.split()[q])}]}
+            for q in range(2)
+        ]}
+        for p, context in enumerate(contexts)
+    ]  # fmt: skip
+    path.write_text(json.dumps({"version": "1.1", "data": [{"title": "t", "paragraphs": paragraphs}]}), encoding="utf-8")
+    return str(path)
+
+
+def test_qa_predictions_record_each_questions_passage(tiny_model, tmp_path):
+    """Questions on one context share its ``passage`` digest (the report's by-passage test groups by it)."""
+    contexts = ["Berlin ist die Hauptstadt Deutschlands.", "Paris liegt an der Seine in Frankreich."]
+    module = SelfTTModule(
+        tiny_model, quantization="none", lora=LoraSettings(r=4, alpha=8, dropout=0.0),
+        generation=GenerationSettings(max_new_tokens=4),
+    )  # fmt: skip
+    data = SelfTTDataModule(
+        task="qa",
+        components=[DataComponent(path=_squad(tmp_path / "train.json", contexts), lang="de")],
+        val_sets=[EvalSet(path=_squad(tmp_path / "eval.json", contexts), lang="de", name="xq")],
+        tokenizer=tiny_model,
+        batch_size=2,
+        max_length=256,
+    )
+    trainer = Trainer(
+        accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
+        default_root_dir=tmp_path, callbacks=[GenerationEvaluation()],
+    )  # fmt: skip
+    trainer.validate(module, datamodule=data)
+    records = [json.loads(line) for line in next(tmp_path.glob("predictions/*/xq.jsonl")).open()]
+    passages = [r["passage"] for r in records]
+    assert [r["id"] for r in records] == ["p0q0", "p0q1", "p1q0", "p1q1"]
+    assert passages[0] == passages[1] != passages[2] == passages[3]
+    assert len(passages[0]) == 16 and all(c in "0123456789abcdef" for c in passages[0])

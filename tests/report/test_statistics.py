@@ -113,12 +113,16 @@ def test_read_predictions_names_the_bad_line(tmp_path):
 
 
 # ---------------------------------------------------------------- the report section
-def _run(root: Path, name: str, method: str, seed: int, correct: list[bool], predictions: bool = True) -> None:
+def _run(
+    root: Path, name: str, method: str, seed: int, correct: list[bool], predictions: bool = True, per_passage: int = 0
+) -> None:
     folder = root / name
     (folder / "predictions" / "fit-step10").mkdir(parents=True)
     records = [
         {"id": f"q{i}", "answer": "4" if ok else "5", "gold": "4", "correct": ok} for i, ok in enumerate(correct)
     ]
+    for i, record in enumerate(records if per_passage else []):
+        record["passage"] = f"passage{i // per_passage}"
     rel = "predictions/fit-step10/mgsm_de.jsonl"
     (folder / rel).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     entry = {"lang": "de", "n": len(correct), "accuracy": 100.0 * sum(correct) / len(correct)}
@@ -177,3 +181,42 @@ def test_report_names_runs_without_predictions(tmp_path):
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "No cell has saved per-question predictions." in md
     assert "results.json names no predictions file" in md
+
+
+def test_by_passage_p_value_flips_whole_passages():
+    """Differences that are all on a few passages: by question they look certain, by passage
+    they do not; the by-passage p is scipy's sign-flip test on the passage sums."""
+    per_passage = np.array([30.0, 25.0, -5.0, 20.0, 10.0])  # 5 passages x 20 questions, each question its passage's value
+    passages = [f"p{i}" for i in range(5) for _ in range(20)]
+    method = np.repeat(per_passage, 20)[None, :] + 50.0
+    baseline = np.full((1, 100), 50.0)
+    comp = paired_comparison(method, baseline, passages)
+    assert comp.p_value < 0.001 and comp.n_passages == 5
+    expected = scipy_stats.permutation_test(
+        (per_passage * 20,), lambda x, axis: np.sum(x, axis=axis), permutation_type="samples",
+        n_resamples=N_PERMUTATIONS, random_state=RNG_SEED,
+    ).pvalue  # fmt: skip
+    assert comp.p_passage == pytest.approx(expected) and comp.p_passage > ALPHA  # exact: 4 of 32 sign patterns as extreme
+    assert comp.within_noise  # the conservative reading: either test failing to reject
+    alone = paired_comparison(method, baseline, [str(i) for i in range(100)])  # one question per passage
+    assert alone.p_passage == pytest.approx(alone.p_value, abs=0.01) and alone.n_passages == 100
+    assert paired_comparison(method, baseline).p_passage is None
+    with pytest.raises(ValueError, match="passages"):
+        paired_comparison(method, baseline, passages[:10])
+
+
+def test_report_shows_the_by_passage_test_where_predictions_record_passages(tmp_path):
+    rng = np.random.default_rng(8)
+    logs = tmp_path / "logs"
+    base = rng.random(120) < 0.3
+    _run(logs, "zs0", "zero-shot", 0, [bool(x) for x in base], per_passage=6)
+    _run(logs, "stt0", "stt", 0, [bool(x) for x in base | (rng.random(120) < 0.3)], per_passage=6)
+    out = write_report(logs, tmp_path / "report")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| p (by passage) |" in md
+    comp = json.loads((out / "statistics.json").read_text(encoding="utf-8"))["comparisons"]["math/de/stt"]
+    assert comp["n_passages"] == 20 and 0 <= comp["p_passage"] <= 1
+    logs2 = tmp_path / "logs2"  # no passages recorded: no column
+    _run(logs2, "zs0", "zero-shot", 0, [bool(x) for x in base])
+    _run(logs2, "stt0", "stt", 0, [bool(x) for x in base])
+    assert "by passage)" not in (write_report(logs2, tmp_path / "r2") / "report.md").read_text(encoding="utf-8")

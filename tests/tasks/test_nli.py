@@ -239,3 +239,10 @@ def test_target_reads_back(lang, label):
 )
 def test_parse_answer(lang, generation, expected):
     assert NLITask().parse_answer(generation, lang) == expected
+
+
+def test_passage_is_a_digest_of_the_premise():
+    nli = NLITask()
+    pair = {"premise": "Es regnet.", "hypothesis": "Es ist nass."}
+    assert nli.passage_of(pair) == nli.passage_of({**pair, "hypothesis": "Es ist trocken."})
+    assert nli.passage_of(pair) != nli.passage_of({**pair, "premise": "Die Sonne scheint."})

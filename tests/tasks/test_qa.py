@@ -237,3 +237,12 @@ def test_real_xquad_parallel_ids(shared_data):
         for lang in LANGS
     }
     assert all(len(v) == 1190 and v == ids["en"] for v in ids.values())
+
+
+def test_passage_is_a_digest_of_the_context():
+    from selftt.tasks import get_task
+
+    qa, math = get_task("qa"), get_task("math")
+    one = {"context": "Berlin ist groß.", "question": "Was?"}
+    assert qa.passage_of(one) == qa.passage_of({**one, "question": "Wer?"}) != qa.passage_of({**one, "context": "Paris."})
+    assert len(qa.passage_of(one)) == 16 and math.passage_of({"question": "1+1?"}) is None
