@@ -193,7 +193,7 @@ def _caveats(stats: ReportStatistics) -> list[str]:
         "independent there, which narrows them (the by-passage p-value does not); no correction is "
         "made for comparing several methods and languages."
     )
-    return [*lines, ""]
+    return [part for line in lines for part in (line, "")]
 
 
 def _problems(stats: ReportStatistics) -> list[str]:
