@@ -1,0 +1,87 @@
+"""The README's study tables, from the report's ``statistics.json`` (``python -m selftt report``).
+
+    python scripts/study_tables.py                      # logs/study/report/statistics.json
+    python scripts/study_tables.py --stats logs/study-gpu/report/statistics.json
+
+Prints two Markdown tables of the primary metric (F1 for XQuAD): per method and language the
+mean with its 95% bootstrap interval (and the standard deviation over seeds where there are
+several), and per method the paired difference against the baseline with its interval, the
+randomization p-value by question and by passage, and Welch's p over seed means where both
+sides have 2+ seeds. Cells without a run print as a dash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+METHODS = {
+    "fewshot": "FewShot (2 shots, untrained)",
+    "zero-shot": "Zero-shot transfer (`src`)",
+    "stt": "Self-Translate-Train (`src+tgt`)",
+    "stt+cs": "+ code-switched (`src+tgt+cs`)",
+    "translate-train-human": "translate-train-human (upper bound)",
+}
+DASH = "—"
+
+
+def _p(value: float | None) -> str:
+    return DASH if value is None else ("<0.001" if value < 0.001 else f"{value:.3f}")
+
+
+def cell_text(cell: dict | None) -> str:
+    """``mean [low, high]``, with ``± std (n seeds)`` where there are several seeds."""
+    if cell is None:
+        return DASH
+    text = f"{cell['mean']:.1f} [{cell['ci'][0]:.1f}, {cell['ci'][1]:.1f}]"
+    return text if cell["std"] is None else f"{text} ± {cell['std']:.1f} ({cell['n_seeds']} seeds)"
+
+
+def comparison_text(comp: dict | None) -> str:
+    """``diff [low, high] p=.. / ..`` (by question / by passage), with Welch's p where computed."""
+    if comp is None:
+        return DASH
+    text = f"{comp['diff']:+.1f} [{comp['ci'][0]:.1f}, {comp['ci'][1]:.1f}] p={_p(comp['p_value'])}"
+    if comp.get("p_passage") is not None:
+        text += f" / {_p(comp['p_passage'])}"
+    if comp.get("p_welch") is not None:
+        text += f", Welch {_p(comp['p_welch'])}"
+    return text
+
+
+def tables(stats: dict, task: str, langs: list[str]) -> str:
+    """The two tables as Markdown."""
+    baseline = stats["procedure"]["baseline"]
+    head = "| Method | " + " | ".join(langs) + " |\n|:---|" + "---:|" * len(langs) + "\n"
+    first = head + "".join(
+        f"| {name} | " + " | ".join(cell_text(stats["cells"].get(f"{task}/{lang}/{method}")) for lang in langs) + " |\n"
+        for method, name in METHODS.items()
+    )
+    second = head + "".join(
+        f"| {name} | "
+        + " | ".join(comparison_text(stats["comparisons"].get(f"{task}/{lang}/{method}")) for lang in langs)
+        + " |\n"
+        for method, name in METHODS.items()
+        if method not in (baseline, "fewshot")
+    )
+    return first + "\n" + second
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stats", default="logs/study/report/statistics.json")
+    parser.add_argument("--task", default="qa")
+    parser.add_argument("--langs", nargs="+", default=["de", "ru", "th", "zh"])
+    args = parser.parse_args(argv)
+    path = Path(args.stats)
+    if not path.is_file():
+        print(f"{path}: not found; run python -m selftt report --logs <the study's logs> first", file=sys.stderr)
+        return 2
+    print(tables(json.loads(path.read_text(encoding="utf-8")), args.task, args.langs), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
