@@ -72,12 +72,12 @@ def merged_in_place(module: SelfTTModule, target: torch.dtype) -> bool:
     return all(p.dtype == target for p in module.model.parameters())
 
 
-def merged_model(module: SelfTTModule, adapter_folder: Path, dtype: MergeDType):
+def merged_model(module: SelfTTModule, dtype: MergeDType):
     """The trained model with its adapter merged into the base weights (peft ``merge_and_unload``),
     in ``dtype``: a plain ``PreTrainedModel``. The module's own model is merged where its weights
     are full precision in that dtype already (``merged_in_place``; the module's model is used up);
-    otherwise the module's model is released first and the base reloaded on the CPU, so that one
-    copy of the model is in memory at a time, and the adapter in ``adapter_folder`` is merged into
+    otherwise the adapter is saved to a temporary folder, the module's model released and the base
+    reloaded on the CPU (one copy of the model in memory at a time), and the adapter merged into
     it. A 4-bit base is never merged into: LoRA's update added to NF4 weights would be rounded away
     (QLoRA, Dettmers et al. 2023, merges into the 16-bit weights)."""
     from peft import PeftModel
@@ -97,9 +97,11 @@ def merged_model(module: SelfTTModule, adapter_folder: Path, dtype: MergeDType):
             "reloaded in %s instead (never into 4-bit ones)",
             str(target).removeprefix("torch."),
         )
-    module.model = None  # the adapter is in adapter_folder: release the trained copy before the reload
-    base = load_causal_lm(path, "none", torch.device("cpu"), target, module.trust_remote_code)
-    merged = PeftModel.from_pretrained(base, str(adapter_folder)).merge_and_unload()
+    with tempfile.TemporaryDirectory(prefix="selftt-export-adapter-") as adapter:
+        module.model.save_pretrained(adapter, safe_serialization=True)
+        module.model = None  # the adapter is saved: release the trained copy before the reload
+        base = load_causal_lm(path, "none", torch.device("cpu"), target, module.trust_remote_code)
+        merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
     merged.eval()
     return merged
 
@@ -116,9 +118,7 @@ def export_trained_model(module: SelfTTModule, output: str | Path, merge: bool, 
         if not merge:
             module.export_adapter(folder)
         else:
-            with tempfile.TemporaryDirectory(prefix="selftt-export-adapter-") as adapter:
-                module.model.save_pretrained(adapter, safe_serialization=True)
-                model = merged_model(module, Path(adapter), dtype)
+            model = merged_model(module, dtype)
             model.save_pretrained(folder, safe_serialization=True)
             module.tokenizer.save_pretrained(folder)
         record = {**prompt, "merged": merge}
