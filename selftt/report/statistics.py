@@ -184,16 +184,7 @@ def paired_comparison(
     if np.array_equal(*per_question):
         p_value = 1.0  # no question differs: every relabelling gives the same statistic
     else:
-        test = stats.permutation_test(
-            per_question,
-            lambda x, y, axis: np.mean(x - y, axis=axis),
-            permutation_type="samples",
-            n_resamples=N_PERMUTATIONS,
-            alternative="two-sided",
-            random_state=RNG_SEED,
-            batch=CHUNK * 10,
-        )
-        p_value = float(test.pvalue)
+        p_value = _randomization_p(per_question, lambda x, y, axis: np.mean(x - y, axis=axis))
     p_welch = None
     seed_a, seed_z = method.mean(axis=1), baseline.mean(axis=1)
     if len(seed_a) > 1 and len(seed_z) > 1:
@@ -211,19 +202,27 @@ def paired_comparison(
 def _p_by_passage(differences: np.ndarray, passages: Sequence[str]) -> tuple[float, int]:
     """Two-sided sign-flip p-value of the mean difference with whole passages flipped together,
     and the number of passages."""
-    from scipy import stats
 
     _, which = np.unique(np.asarray(passages, dtype=object).astype(str), return_inverse=True)
     sums = np.bincount(which, weights=differences)
     if not np.any(sums):
         return 1.0, len(sums)
+    return _randomization_p((sums,), lambda x, axis: np.sum(x, axis=axis)), len(sums)
+
+
+def _randomization_p(data: tuple[np.ndarray, ...], statistic) -> float:
+    """Two-sided p-value of ``statistic`` under ``scipy.stats.permutation_test`` with
+    ``permutation_type='samples'`` (paired relabelling; sign flips for one sample),
+    ``N_PERMUTATIONS`` resamples and ``random_state=RNG_SEED``."""
+    from scipy import stats
+
     test = stats.permutation_test(
-        (sums,),
-        lambda x, axis: np.sum(x, axis=axis),
+        data,
+        statistic,
         permutation_type="samples",
         n_resamples=N_PERMUTATIONS,
         alternative="two-sided",
         random_state=RNG_SEED,
         batch=CHUNK * 10,
     )
-    return float(test.pvalue), len(sums)
+    return float(test.pvalue)
