@@ -9,26 +9,32 @@ is the set's score (exact match, F1 and accuracy are means over questions).
 
 Procedures (fixed, so an independent script can reproduce them):
 
+- **Resampling units**: where the predictions record each question's ``passage`` (a digest of
+  the text several questions share: the QA context, the NLI premise), the bootstraps draw whole
+  passages, each bringing all its questions, and a resample's mean is over the questions drawn
+  (a cluster bootstrap; Field & Welsh 2007, "Bootstrapping clustered data"; Miller 2024,
+  "Adding error bars to evals", arXiv 2411.00640, for questions grouped by passage). Elsewhere
+  each question is its own unit. Units are numbered in sorted order of their passage digests
+  (of the question ids where passages are unknown: the columns' order).
 - **Cell interval**: a two-level percentile bootstrap, ``N_BOOTSTRAP`` resamples drawn with
   ``numpy.random.default_rng(RNG_SEED)`` in chunks of ``CHUNK``: per chunk, the seeds (chunk x
-  seeds) and then the questions (chunk x questions) with replacement, the same questions for
-  every drawn seed; each resample's statistic is the mean.
-  Seed-to-seed and question-to-question variation both widen it (Koehn 2004, "Statistical
-  significance tests for machine translation evaluation"; Dror et al. 2018, "The hitchhiker's
-  guide to testing statistical significance in NLP").
+  seeds) and then the units (chunk x units) with replacement, the same units for every drawn
+  seed; each resample's statistic is the mean over the drawn seeds' scores of the drawn units'
+  questions. Seed-to-seed and question-to-question variation both widen it (Koehn 2004,
+  "Statistical significance tests for machine translation evaluation"; Dror et al. 2018, "The
+  hitchhiker's guide to testing statistical significance in NLP").
 - **Paired difference** of a method and the baseline on the questions both answered: per
   question, each side's mean over its seeds; the difference of the means, its interval by the
-  same two-level bootstrap (per chunk: the questions, drawn once for both sides, then the
-  method's seeds, then the baseline's), and a two-sided p-value by approximate randomization
+  same two-level bootstrap (per chunk: the units, drawn once for both sides, then the method's
+  seeds, then the baseline's), and a two-sided p-value by approximate randomization
   (a paired permutation test: ``scipy.stats.permutation_test`` with
   ``permutation_type='samples'``, ``N_PERMUTATIONS`` resamples, ``random_state=RNG_SEED``; its
   Monte Carlo error near p = 0.05 is about 0.0007).
-- **By passage** (where the predictions record each question's ``passage``, a digest of the
-  text several questions share: the QA context, the NLI premise): the same randomization test
-  with the signs of whole passages flipped together (``scipy.stats.permutation_test`` on the
-  per-passage sums of the per-question differences, one sample, ``permutation_type='samples'``
-  = sign flips, ``N_PERMUTATIONS`` resamples, ``random_state=RNG_SEED``). Questions on one
-  passage are not independent; this p-value does not assume they are.
+- **By passage** (where passages are known): the same randomization test with the signs of whole
+  passages flipped together (``scipy.stats.permutation_test`` on the per-passage sums of the
+  per-question differences, one sample, ``permutation_type='samples'`` = sign flips,
+  ``N_PERMUTATIONS`` resamples, ``random_state=RNG_SEED``). Questions on one passage are not
+  independent; this p-value does not assume they are.
 - **Welch's t-test** over the seed means (``scipy.stats.ttest_ind(equal_var=False)``; the
   paper's test), where both sides have at least two seeds.
 
@@ -37,9 +43,9 @@ question, or by passage where known) is at least ``ALPHA`` (any test failing to 
 conservative reading).
 
 Not modelled: with one seed a cell's interval covers question sampling only (training
-randomness needs 2+ seeds); the intervals resample questions one by one, so questions sharing a
-passage (XQuAD: about 4.6 per paragraph) count as independent there, which narrows them (the
-by-passage p-value does not); there is no correction for comparing several methods and languages.
+randomness needs 2+ seeds); where passages are unknown the intervals count questions sharing a
+passage as independent, which narrows them; there is no correction for comparing several methods
+and languages.
 """
 
 from __future__ import annotations
@@ -68,13 +74,15 @@ ALPHA = 0.05
 @dataclass(frozen=True)
 class CellStats:
     """A cell's spread: ``n_questions`` common to its seeds, ``mean`` over seeds and questions
-    (0-100 like the metric), ``std`` over seed means (None: one seed), ``ci`` (low, high)."""
+    (0-100 like the metric), ``std`` over seed means (None: one seed), ``ci`` (low, high), and
+    ``n_passages`` the interval resampled (None: it resampled questions)."""
 
     n_seeds: int
     n_questions: int
     mean: float
     std: float | None
     ci: tuple[float, float]
+    n_passages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,22 +150,46 @@ def _percentile(values: np.ndarray) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def cell_stats(scores: np.ndarray) -> CellStats:
-    """Mean, seed std and two-level bootstrap interval of a seeds x questions array (see the
-    module docstring). Raises ValueError for an empty array."""
+def _units(scores: np.ndarray, passages: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(seeds x units score sums, questions per unit): one unit per passage (sorted by digest),
+    or per question where ``passages`` is None. Raises ValueError when ``passages`` has another
+    length than the questions."""
+    if passages is None:
+        return scores, np.ones(scores.shape[1])
+    if len(passages) != scores.shape[1]:
+        raise ValueError(f"{len(passages)} passages for {scores.shape[1]} questions")
+    _, which = np.unique(np.asarray(passages, dtype=object).astype(str), return_inverse=True)
+    counts = np.bincount(which).astype(float)
+    sums = np.stack([np.bincount(which, weights=row, minlength=len(counts)) for row in scores])
+    return sums, counts
+
+
+def _resampled_means(sums: np.ndarray, counts: np.ndarray, seeds: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Per resample (rows of ``seeds``: chunk x seeds, of ``units``: chunk x units), the mean
+    score over the drawn seeds and the questions of the drawn units."""
+    total = sums[seeds[:, :, None], units[:, None, :]].sum(axis=(1, 2))
+    return total / (seeds.shape[1] * counts[units].sum(axis=1))
+
+
+def cell_stats(scores: np.ndarray, passages: Sequence[str] | None = None) -> CellStats:
+    """Mean, seed std and two-level bootstrap interval of a seeds x questions array, resampling
+    the questions' ``passages`` (same order) where given (see the module docstring). Raises
+    ValueError for an empty array or ``passages`` of another length."""
     n_seeds, n_questions = scores.shape
     if not n_seeds or not n_questions:
         raise ValueError("no question answered by every seed")
+    sums, counts = _units(scores, passages)
     rng = np.random.default_rng(RNG_SEED)
     means = np.empty(N_BOOTSTRAP)
     for start in range(0, N_BOOTSTRAP, CHUNK):
         b = min(CHUNK, N_BOOTSTRAP - start)
         seeds = rng.integers(n_seeds, size=(b, n_seeds))
-        questions = rng.integers(n_questions, size=(b, n_questions))
-        means[start : start + b] = scores[seeds[:, :, None], questions[:, None, :]].mean(axis=(1, 2))
+        units = rng.integers(len(counts), size=(b, len(counts)))
+        means[start : start + b] = _resampled_means(sums, counts, seeds, units)
     seed_means = scores.mean(axis=1)
     std = float(np.std(seed_means, ddof=1)) if n_seeds > 1 else None
-    return CellStats(n_seeds, n_questions, float(seed_means.mean()), std, _percentile(means))
+    n_passages = None if passages is None else len(counts)
+    return CellStats(n_seeds, n_questions, float(seed_means.mean()), std, _percentile(means), n_passages)
 
 
 def paired_comparison(
@@ -172,14 +204,17 @@ def paired_comparison(
     if method.shape[1] != baseline.shape[1] or not method.shape[1]:
         raise ValueError(f"paired comparison needs the same questions, got {method.shape[1]} and {baseline.shape[1]}")
     n_questions = method.shape[1]
+    (sums_a, counts), (sums_z, _) = _units(method, passages), _units(baseline, passages)
     rng = np.random.default_rng(RNG_SEED)
     diffs = np.empty(N_BOOTSTRAP)
     for start in range(0, N_BOOTSTRAP, CHUNK):
         b = min(CHUNK, N_BOOTSTRAP - start)
-        questions = rng.integers(n_questions, size=(b, n_questions))[:, None, :]
-        a = method[rng.integers(method.shape[0], size=(b, method.shape[0]))[:, :, None], questions]
-        z = baseline[rng.integers(baseline.shape[0], size=(b, baseline.shape[0]))[:, :, None], questions]
-        diffs[start : start + b] = a.mean(axis=(1, 2)) - z.mean(axis=(1, 2))
+        units = rng.integers(len(counts), size=(b, len(counts)))
+        seeds_a = rng.integers(method.shape[0], size=(b, method.shape[0]))
+        seeds_z = rng.integers(baseline.shape[0], size=(b, baseline.shape[0]))
+        diffs[start : start + b] = _resampled_means(sums_a, counts, seeds_a, units) - _resampled_means(
+            sums_z, counts, seeds_z, units
+        )
     per_question = method.mean(axis=0), baseline.mean(axis=0)
     if np.array_equal(*per_question):
         p_value = 1.0  # no question differs: every relabelling gives the same statistic
@@ -193,8 +228,6 @@ def paired_comparison(
     diff = float(per_question[0].mean() - per_question[1].mean())
     p_passage, n_passages = None, None
     if passages is not None:
-        if len(passages) != n_questions:
-            raise ValueError(f"{len(passages)} passages for {n_questions} questions")
         p_passage, n_passages = _p_by_passage(per_question[0] - per_question[1], passages)
     return PairedComparison(n_questions, diff, _percentile(diffs), p_value, p_welch, p_passage, n_passages)
 

@@ -98,7 +98,9 @@ def compute(coll: Collection, baseline: str) -> ReportStatistics:
         got = _cell_matrix(cell, out.problems)
         if got is not None:
             matrices[task, method, column] = got
-            out.cells[task, column.label, method] = cell_stats(got[1])
+            ids, matrix, passages = got
+            cell_passages = None if passages is None else [passages[i] for i in ids]
+            out.cells[task, column.label, method] = cell_stats(matrix, cell_passages)
     for (task, method, column), (ids, matrix, passages) in matrices.items():
         base = matrices.get((task, baseline, column))
         if method == baseline or base is None:
@@ -140,11 +142,11 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
     out += [
         f"Per cell: mean over seeds and questions, standard deviation of the seed means, and a "
         f"{CONFIDENCE:.0%} interval from a bootstrap that resamples seeds and questions "
-        f"({N_BOOTSTRAP} resamples, seed {RNG_SEED}). Per method against `{baseline}`, on the "
+        f"({N_BOOTSTRAP} resamples, seed {RNG_SEED}; whole passages where the predictions record them: "
+        "QA contexts, NLI premises). Per method against `{baseline}`, on the "
         "questions both answered: the difference, its bootstrap interval, the p-value of a paired "
         f"approximate-randomization test ({N_PERMUTATIONS} resamples), the same test flipping the "
-        "questions of one passage together (where the predictions record passages: QA contexts, NLI "
-        "premises), and Welch's t-test over seed means (needs 2+ seeds a side). "
+        "questions of one passage together (where passages are recorded), and Welch's t-test over seed means (needs 2+ seeds a side). "
         f"*within noise*: the interval holds 0 or a randomization p >= {ALPHA}. "
         "Procedures: `selftt/report/statistics.py`; "
         "numbers also in `statistics.json`.",
@@ -188,11 +190,12 @@ def _caveats(stats: ReportStatistics) -> list[str]:
         lines.append(
             "Cells with one seed: their interval covers question sampling only, not training randomness."
         )
-    lines.append(
-        "The intervals resample questions one by one: questions that share a passage count as "
-        "independent there, which narrows them (the by-passage p-value does not); no correction is "
-        "made for comparing several methods and languages."
-    )
+    if any(c.n_passages is None for c in stats.cells.values()):
+        lines.append(
+            "Cells whose predictions record no passages: their intervals resample questions one by one, "
+            "so questions that share a passage count as independent, which narrows them."
+        )
+    lines.append("No correction is made for comparing several methods and languages.")
     return [part for line in lines for part in (line, "")]
 
 

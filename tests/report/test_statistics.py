@@ -216,7 +216,51 @@ def test_report_shows_the_by_passage_test_where_predictions_record_passages(tmp_
     assert "| p (by passage) |" in md
     comp = json.loads((out / "statistics.json").read_text(encoding="utf-8"))["comparisons"]["math/de/stt"]
     assert comp["n_passages"] == 20 and 0 <= comp["p_passage"] <= 1
+    cell = json.loads((out / "statistics.json").read_text(encoding="utf-8"))["cells"]["math/de/stt"]
+    assert cell["n_passages"] == 20  # its interval resampled the 20 passages
+    assert "resample questions one by one" not in md
     logs2 = tmp_path / "logs2"  # no passages recorded: no column
     _run(logs2, "zs0", "zero-shot", 0, [bool(x) for x in base])
     _run(logs2, "stt0", "stt", 0, [bool(x) for x in base])
-    assert "by passage)" not in (write_report(logs2, tmp_path / "r2") / "report.md").read_text(encoding="utf-8")
+    md2 = (write_report(logs2, tmp_path / "r2") / "report.md").read_text(encoding="utf-8")
+    assert "by passage)" not in md2 and "resample questions one by one" in md2
+
+
+def test_intervals_resample_whole_passages_where_known():
+    """Questions of one passage that share their outcome: resampling passages widens the
+    intervals (fewer independent units); one question per passage gives the question bootstrap."""
+    rng = np.random.default_rng(9)
+    per_passage = 100.0 * (rng.random((2, 25)) < 0.5)  # 25 passages x 8 questions, one outcome per passage
+    scores = np.repeat(per_passage, 8, axis=1)
+    passages = [f"p{i}" for i in range(25) for _ in range(8)]
+    by_question, by_passage = cell_stats(scores), cell_stats(scores, passages)
+    assert by_question.n_passages is None and by_passage.n_passages == 25
+    width = lambda ci: ci[1] - ci[0]  # noqa: E731
+    assert width(by_passage.ci) > 1.5 * width(by_question.ci)
+    assert by_passage.mean == by_question.mean
+    assert cell_stats(scores, [str(i) for i in range(200)]).ci == pytest.approx(by_question.ci)
+    baseline = np.full_like(scores, 50.0)
+    assert width(paired_comparison(scores, baseline, passages).ci) > 1.5 * width(paired_comparison(scores, baseline).ci)
+    with pytest.raises(ValueError, match="passages"):
+        cell_stats(scores, passages[:3])
+
+
+def test_passage_interval_matches_an_independent_cluster_bootstrap():
+    """The procedure of the module docstring, written out with loops: per resample the seeds,
+    then the passages (numbered by sorted digest), the mean over the drawn questions."""
+    import selftt.report.statistics as statistics
+
+    rng = np.random.default_rng(10)
+    scores = 100.0 * rng.random((2, 30))
+    passages = [f"d{(7 * i) % 9}" for i in range(30)]  # 9 passages of uneven order
+    names = sorted(set(passages))
+    draws = np.random.default_rng(RNG_SEED)
+    means = []
+    for start in range(0, N_BOOTSTRAP, statistics.CHUNK):
+        b = min(statistics.CHUNK, N_BOOTSTRAP - start)
+        seeds, units = draws.integers(2, size=(b, 2)), draws.integers(len(names), size=(b, len(names)))
+        for s, u in zip(seeds, units, strict=True):
+            columns = [q for n in u for q in range(30) if passages[q] == names[n]]
+            means.append(scores[np.ix_(s, columns)].mean())
+    expected = np.percentile(means, [2.5, 97.5])
+    assert cell_stats(scores, passages).ci == pytest.approx(tuple(expected))
