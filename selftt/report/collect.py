@@ -227,11 +227,12 @@ def _dedupe_run_dirs(runs: list[Run], notes: list[str]) -> list[Run]:
     return sorted(kept, key=lambda r: str(r.path))
 
 
-def collect(root: str | Path = "logs", stage: str | None = None) -> Collection:
-    """Read every ``results.json`` under ``root`` (of one ``stage`` if given) into cells.
+def collect(root: str | Path = "logs", stage: str | None = None, metric: str | None = None) -> Collection:
+    """Read every ``results.json`` under ``root`` (of one ``stage`` if given) into cells, each run
+    valued by ``metric`` where given (default: its ``primary_metric``).
 
-    Raises :class:`NoResultsError` when there is no ``results.json`` at all; bad files are skipped
-    and listed in ``Collection.skipped``.
+    Raises :class:`NoResultsError` when there is no ``results.json`` at all, or when ``metric``
+    is given and no file has it; bad files are skipped and listed in ``Collection.skipped``.
     """
     root = Path(root)
     files = sorted(root.rglob("results.json")) if root.is_dir() else []
@@ -240,7 +241,7 @@ def collect(root: str | Path = "logs", stage: str | None = None) -> Collection:
     notes, skipped, runs, other_stage = [], [], [], Counter()
     for path in files:
         try:
-            run, problems = parse_results(path)
+            run, problems = parse_results(path, metric)
         except ValueError as err:
             skipped.append(f"`{path}`: {err}")
             continue
@@ -249,6 +250,8 @@ def collect(root: str | Path = "logs", stage: str | None = None) -> Collection:
             other_stage[run.stage or "unknown"] += 1
             continue
         runs.append(run)
+    if metric is not None and not runs and not other_stage:
+        raise NoResultsError(f"no results.json under {root} has metric {metric!r} in an evaluation set")
     if other_stage:
         counts = ", ".join(f"{n} from {s}" for s, n in sorted(other_stage.items()))
         notes.append(

@@ -59,10 +59,13 @@ def write_report(
     out: str | Path | None = None,
     stage: str | None = None,
     baseline: str = "zero-shot",
+    metric: str | None = None,
 ) -> Path:
     """Collect every ``results.json`` under ``logs`` and write the report files into ``out``
-    (default ``<logs>/report``); return ``out``. Raises ``NoResultsError`` if there is none."""
-    coll = collect(logs, stage=stage)
+    (default ``<logs>/report``); return ``out``. ``metric`` (e.g. ``exact_match``) replaces each
+    run's primary metric in every table and statistic. Raises ``NoResultsError`` if there is no
+    results.json (with ``metric``: none that has it)."""
+    coll = collect(logs, stage=stage, metric=metric)
     out = Path(out) if out is not None else Path(logs) / "report"
     out.mkdir(parents=True, exist_ok=True)
     stats = statistics_section.compute(coll, baseline)
@@ -83,13 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None, help="output directory (default: <logs>/report)")
     parser.add_argument("--stage", choices=("fit", "validate", "test"), default=None, help="only this stage")
     parser.add_argument("--baseline", default="zero-shot", help="method the gains are relative to")
+    parser.add_argument(
+        "--metric",
+        default=None,
+        help="metric of every table and statistic, e.g. exact_match for QA (default: each run's primary_metric)",
+    )
     return parser
 
 
 def report_main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        out = write_report(args.logs, args.out, stage=args.stage, baseline=args.baseline)
+        out = write_report(args.logs, args.out, stage=args.stage, baseline=args.baseline, metric=args.metric)
     except NoResultsError as err:
         print(f"selftt report: {err}", file=sys.stderr)
         return 2

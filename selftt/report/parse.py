@@ -60,9 +60,11 @@ def _nonempty_str(data: dict, key: str) -> str:
     return value.strip()
 
 
-def parse_results(path: Path) -> tuple[Run, list[str]]:
+def parse_results(path: Path, metric: str | None = None) -> tuple[Run, list[str]]:
     """Read one ``results.json``; raise ValueError naming the problem, or return the run and the
-    problems with single eval sets (those sets are dropped, the rest of the file is used)."""
+    problems with single eval sets (those sets are dropped, the rest of the file is used).
+    ``metric`` (e.g. ``exact_match``) replaces the file's ``primary_metric`` as the value the
+    run is compared by; sets without it are dropped like sets without the primary metric."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -82,7 +84,7 @@ def parse_results(path: Path) -> tuple[Run, list[str]]:
     seed = data["seed"]  # null when the run did not seed (no seed_everything): an "unset" seed
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise ValueError(f"'seed' must be an integer or null, got {seed!r}")
-    primary = data.get("primary_metric") or default_primary_metric(task)
+    primary = metric or data.get("primary_metric") or default_primary_metric(task)
     if not isinstance(primary, str):
         raise ValueError(f"no 'primary_metric' and no default for task {task!r}")
     metrics = data["metrics"]

@@ -143,10 +143,11 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
         f"Per cell: mean over seeds and questions, standard deviation of the seed means, and a "
         f"{CONFIDENCE:.0%} interval from a bootstrap that resamples seeds and questions "
         f"({N_BOOTSTRAP} resamples, seed {RNG_SEED}; whole passages where the predictions record them: "
-        "QA contexts, NLI premises). Per method against `{baseline}`, on the "
+        f"QA contexts, NLI premises). Per method against `{baseline}`, on the "
         "questions both answered: the difference, its bootstrap interval, the p-value of a paired "
         f"approximate-randomization test ({N_PERMUTATIONS} resamples), the same test flipping the "
-        "questions of one passage together (where passages are recorded), and Welch's t-test over seed means (needs 2+ seeds a side). "
+        "questions of one passage together (where passages are recorded), and Welch's t-test over "
+        "seed means (needs 2+ seeds a side). "
         f"*within noise*: the interval holds 0 or a randomization p >= {ALPHA}. "
         "Procedures: `selftt/report/statistics.py`; "
         "numbers also in `statistics.json`.",

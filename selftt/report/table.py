@@ -212,7 +212,8 @@ def render_markdown(coll: Collection, baseline: str = "zero-shot", stats_lines: 
         f"{len(coll.used_runs)} runs in the tables; model(s): {models}; "
         f"gains relative to {method_name(baseline)} (`{baseline}`).",
         "",
-        "Each cell is mean ± std over seeds of the task's primary metric (std is the sample standard "
+        "Each cell is mean ± std over seeds of the metric in the task's heading (its primary metric "
+        "unless `--metric` chose another; std is the sample standard "
         "deviation, ddof=1), with the number of seeds; a single seed shows the mean only. "
         f"{DASH}: no result. {DAGGER}: the seeds of the cell were evaluated differently (see Notes), so "
         "its mean mixes numbers that are not directly comparable. "
