@@ -3,11 +3,12 @@
     python scripts/study_tables.py                      # logs/study/report/statistics.json
     python scripts/study_tables.py --stats logs/study-gpu/report/statistics.json
 
-Prints two Markdown tables of the primary metric (F1 for XQuAD): per method and language the
-mean with its 95% bootstrap interval (and the standard deviation over seeds where there are
-several), and per method the paired difference against the baseline with its interval, the
-randomization p-value by question and by passage, and Welch's p over seed means where both
-sides have 2+ seeds. Cells without a run print as a dash.
+Prints two Markdown tables of the report's metric (F1 for XQuAD unless ``--metric`` chose
+another): per method and language the mean with its 95% bootstrap intervals by question / by
+passage (and the standard deviation over seeds where there are several), and per method the
+paired difference against the baseline with its intervals and randomization p-values, each by
+question / by passage, and Welch's p over seed means where both sides have 2+ seeds. The by-passage
+figures appear where the predictions recorded passages. Cells without a run print as a dash.
 """
 
 from __future__ import annotations
@@ -31,19 +32,27 @@ def _p(value: float | None) -> str:
     return DASH if value is None else ("<0.001" if value < 0.001 else f"{value:.3f}")
 
 
+def _intervals(record: dict) -> str:
+    """``[low, high]`` by question, `` / [low, high]`` by passage where computed."""
+    text = f"[{record['ci'][0]:.1f}, {record['ci'][1]:.1f}]"
+    by_passage = record.get("ci_passage")
+    return text if by_passage is None else f"{text} / [{by_passage[0]:.1f}, {by_passage[1]:.1f}]"
+
+
 def cell_text(cell: dict | None) -> str:
-    """``mean [low, high]``, with ``± std (n seeds)`` where there are several seeds."""
+    """``mean [low, high] / [low, high]``, with ``± std (n seeds)`` where there are several seeds."""
     if cell is None:
         return DASH
-    text = f"{cell['mean']:.1f} [{cell['ci'][0]:.1f}, {cell['ci'][1]:.1f}]"
+    text = f"{cell['mean']:.1f} {_intervals(cell)}"
     return text if cell["std"] is None else f"{text} ± {cell['std']:.1f} ({cell['n_seeds']} seeds)"
 
 
 def comparison_text(comp: dict | None) -> str:
-    """``diff [low, high] p=.. / ..`` (by question / by passage), with Welch's p where computed."""
+    """``diff [low, high] / [low, high] p=.. / ..`` (by question / by passage), with Welch's p
+    where computed."""
     if comp is None:
         return DASH
-    text = f"{comp['diff']:+.1f} [{comp['ci'][0]:.1f}, {comp['ci'][1]:.1f}] p={_p(comp['p_value'])}"
+    text = f"{comp['diff']:+.1f} {_intervals(comp)} p={_p(comp['p_value'])}"
     if comp.get("p_passage") is not None:
         text += f" / {_p(comp['p_passage'])}"
     if comp.get("p_welch") is not None:

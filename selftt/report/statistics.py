@@ -9,13 +9,16 @@ is the set's score (exact match, F1 and accuracy are means over questions).
 
 Procedures (fixed, so an independent script can reproduce them):
 
-- **Resampling units**: where the predictions record each question's ``passage`` (a digest of
-  the text several questions share: the QA context, the NLI premise), the bootstraps draw whole
-  passages, each bringing all its questions, and a resample's mean is over the questions drawn
-  (a cluster bootstrap; Field & Welsh 2007, "Bootstrapping clustered data"; Miller 2024,
-  "Adding error bars to evals", arXiv 2411.00640, for questions grouped by passage). Elsewhere
-  each question is its own unit. Units are numbered in sorted order of their passage digests
-  (of the question ids where passages are unknown: the columns' order).
+- **Resampling units**: each interval is computed twice where the predictions record each
+  question's ``passage`` (a digest of the text several questions share: the QA context, the NLI
+  premise): once with each question its own unit, once with whole passages as units, each
+  bringing all its questions, a resample's mean being over the questions drawn (a cluster
+  bootstrap; Field & Welsh 2007, "Bootstrapping clustered data"; Miller 2024, "Adding error bars
+  to evals", arXiv 2411.00640). Neither is always the wider: questions of one passage that
+  succeed or fail together widen the passage interval, and with few passages its estimate is
+  itself noisy, so the report shows both and reads them conservatively (below). Units are
+  numbered in sorted order of their passage digests (of the columns, for questions). Each
+  interval draws from a fresh ``numpy.random.default_rng(RNG_SEED)``.
 - **Cell interval**: a two-level percentile bootstrap, ``N_BOOTSTRAP`` resamples drawn with
   ``numpy.random.default_rng(RNG_SEED)`` in chunks of ``CHUNK``: per chunk, the seeds (chunk x
   seeds) and then the units (chunk x units) with replacement, the same units for every drawn
@@ -38,14 +41,13 @@ Procedures (fixed, so an independent script can reproduce them):
 - **Welch's t-test** over the seed means (``scipy.stats.ttest_ind(equal_var=False)``; the
   paper's test), where both sides have at least two seeds.
 
-A gain is called *within noise* when its interval contains 0 or a randomization p-value (by
-question, or by passage where known) is at least ``ALPHA`` (any test failing to reject: the
-conservative reading).
+A gain is called *within noise* when one of its intervals (by question, by passage where
+known) contains 0 or one of its randomization p-values is at least ``ALPHA`` (any test failing to
+reject: the conservative reading).
 
 Not modelled: with one seed a cell's interval covers question sampling only (training
-randomness needs 2+ seeds); where passages are unknown the intervals count questions sharing a
-passage as independent, which narrows them; there is no correction for comparing several methods
-and languages.
+randomness needs 2+ seeds); where passages are unknown, questions sharing a passage count as
+independent; there is no correction for comparing several methods and languages.
 """
 
 from __future__ import annotations
@@ -74,37 +76,41 @@ ALPHA = 0.05
 @dataclass(frozen=True)
 class CellStats:
     """A cell's spread: ``n_questions`` common to its seeds, ``mean`` over seeds and questions
-    (0-100 like the metric), ``std`` over seed means (None: one seed), ``ci`` (low, high), and
-    ``n_passages`` the interval resampled (None: it resampled questions)."""
+    (0-100 like the metric), ``std`` over seed means (None: one seed), ``ci`` (low, high)
+    resampling questions, and where passages are known ``ci_passage`` resampling the
+    ``n_passages`` passages (else both None)."""
 
     n_seeds: int
     n_questions: int
     mean: float
     std: float | None
     ci: tuple[float, float]
+    ci_passage: tuple[float, float] | None = None
     n_passages: int | None = None
 
 
 @dataclass(frozen=True)
 class PairedComparison:
     """``method`` minus ``baseline`` on ``n_questions`` questions both answered: ``diff`` (points),
-    its ``ci``, the randomization ``p_value``, ``p_passage`` (the same test flipping whole
-    passages; None where passages are unknown), ``n_passages`` (None likewise), ``p_welch``
-    (Welch's t-test over seed means; None with fewer than two seeds on a side) and
-    ``within_noise``."""
+    its ``ci`` resampling questions, the randomization ``p_value``, ``p_welch`` (Welch's t-test
+    over seed means; None with fewer than two seeds on a side), and where passages are known
+    ``ci_passage`` and ``p_passage`` (passages resampled, flipped whole) over ``n_passages``
+    (else None); ``within_noise`` reads them all conservatively (module docstring)."""
 
     n_questions: int
     diff: float
     ci: tuple[float, float]
     p_value: float
     p_welch: float | None
+    ci_passage: tuple[float, float] | None = None
     p_passage: float | None = None
     n_passages: int | None = None
 
     @property
     def within_noise(self) -> bool:
+        intervals = [self.ci] + ([] if self.ci_passage is None else [self.ci_passage])
         p_values = [self.p_value] + ([] if self.p_passage is None else [self.p_passage])
-        return self.ci[0] <= 0.0 <= self.ci[1] or max(p_values) >= ALPHA
+        return any(low <= 0.0 <= high for low, high in intervals) or max(p_values) >= ALPHA
 
 
 def question_scores(records: Sequence[dict], task, lang: str, primary: str) -> dict[str, float]:
@@ -171,25 +177,33 @@ def _resampled_means(sums: np.ndarray, counts: np.ndarray, seeds: np.ndarray, un
     return total / (seeds.shape[1] * counts[units].sum(axis=1))
 
 
-def cell_stats(scores: np.ndarray, passages: Sequence[str] | None = None) -> CellStats:
-    """Mean, seed std and two-level bootstrap interval of a seeds x questions array, resampling
-    the questions' ``passages`` (same order) where given (see the module docstring). Raises
-    ValueError for an empty array or ``passages`` of another length."""
-    n_seeds, n_questions = scores.shape
-    if not n_seeds or not n_questions:
-        raise ValueError("no question answered by every seed")
+def _cell_interval(scores: np.ndarray, passages: Sequence[str] | None) -> tuple[float, float]:
+    """The two-level bootstrap interval of a seeds x questions array's mean (module docstring)."""
     sums, counts = _units(scores, passages)
     rng = np.random.default_rng(RNG_SEED)
     means = np.empty(N_BOOTSTRAP)
     for start in range(0, N_BOOTSTRAP, CHUNK):
         b = min(CHUNK, N_BOOTSTRAP - start)
-        seeds = rng.integers(n_seeds, size=(b, n_seeds))
+        seeds = rng.integers(scores.shape[0], size=(b, scores.shape[0]))
         units = rng.integers(len(counts), size=(b, len(counts)))
         means[start : start + b] = _resampled_means(sums, counts, seeds, units)
+    return _percentile(means)
+
+
+def cell_stats(scores: np.ndarray, passages: Sequence[str] | None = None) -> CellStats:
+    """Mean, seed std and two-level bootstrap intervals of a seeds x questions array, by question
+    and, where the questions' ``passages`` (same order) are given, by passage (see the module
+    docstring). Raises ValueError for an empty array or ``passages`` of another length."""
+    n_seeds, n_questions = scores.shape
+    if not n_seeds or not n_questions:
+        raise ValueError("no question answered by every seed")
     seed_means = scores.mean(axis=1)
     std = float(np.std(seed_means, ddof=1)) if n_seeds > 1 else None
-    n_passages = None if passages is None else len(counts)
-    return CellStats(n_seeds, n_questions, float(seed_means.mean()), std, _percentile(means), n_passages)
+    by_passage = None if passages is None else _cell_interval(scores, passages)
+    n_passages = None if passages is None else len(set(passages))
+    return CellStats(
+        n_seeds, n_questions, float(seed_means.mean()), std, _cell_interval(scores, None), by_passage, n_passages
+    )
 
 
 def paired_comparison(
@@ -204,17 +218,8 @@ def paired_comparison(
     if method.shape[1] != baseline.shape[1] or not method.shape[1]:
         raise ValueError(f"paired comparison needs the same questions, got {method.shape[1]} and {baseline.shape[1]}")
     n_questions = method.shape[1]
-    (sums_a, counts), (sums_z, _) = _units(method, passages), _units(baseline, passages)
-    rng = np.random.default_rng(RNG_SEED)
-    diffs = np.empty(N_BOOTSTRAP)
-    for start in range(0, N_BOOTSTRAP, CHUNK):
-        b = min(CHUNK, N_BOOTSTRAP - start)
-        units = rng.integers(len(counts), size=(b, len(counts)))
-        seeds_a = rng.integers(method.shape[0], size=(b, method.shape[0]))
-        seeds_z = rng.integers(baseline.shape[0], size=(b, baseline.shape[0]))
-        diffs[start : start + b] = _resampled_means(sums_a, counts, seeds_a, units) - _resampled_means(
-            sums_z, counts, seeds_z, units
-        )
+    if passages is not None and len(passages) != n_questions:
+        raise ValueError(f"{len(passages)} passages for {n_questions} questions")
     per_question = method.mean(axis=0), baseline.mean(axis=0)
     if np.array_equal(*per_question):
         p_value = 1.0  # no question differs: every relabelling gives the same statistic
@@ -226,10 +231,29 @@ def paired_comparison(
         welch = stats.ttest_ind(seed_a, seed_z, equal_var=False)
         p_welch = None if np.isnan(welch.pvalue) else float(welch.pvalue)
     diff = float(per_question[0].mean() - per_question[1].mean())
-    p_passage, n_passages = None, None
-    if passages is not None:
-        p_passage, n_passages = _p_by_passage(per_question[0] - per_question[1], passages)
-    return PairedComparison(n_questions, diff, _percentile(diffs), p_value, p_welch, p_passage, n_passages)
+    ci = _difference_interval(method, baseline, None)
+    if passages is None:
+        return PairedComparison(n_questions, diff, ci, p_value, p_welch)
+    p_passage, n_passages = _p_by_passage(per_question[0] - per_question[1], passages)
+    ci_passage = _difference_interval(method, baseline, passages)
+    return PairedComparison(n_questions, diff, ci, p_value, p_welch, ci_passage, p_passage, n_passages)
+
+
+def _difference_interval(
+    method: np.ndarray, baseline: np.ndarray, passages: Sequence[str] | None
+) -> tuple[float, float]:
+    """The paired two-level bootstrap interval of ``method`` minus ``baseline`` (module docstring)."""
+    (sums_a, counts), (sums_z, _) = _units(method, passages), _units(baseline, passages)
+    rng = np.random.default_rng(RNG_SEED)
+    diffs = np.empty(N_BOOTSTRAP)
+    for start in range(0, N_BOOTSTRAP, CHUNK):
+        b = min(CHUNK, N_BOOTSTRAP - start)
+        units = rng.integers(len(counts), size=(b, len(counts)))
+        seeds_a = rng.integers(method.shape[0], size=(b, method.shape[0]))
+        seeds_z = rng.integers(baseline.shape[0], size=(b, baseline.shape[0]))
+        a = _resampled_means(sums_a, counts, seeds_a, units)
+        diffs[start : start + b] = a - _resampled_means(sums_z, counts, seeds_z, units)
+    return _percentile(diffs)
 
 
 def _p_by_passage(differences: np.ndarray, passages: Sequence[str]) -> tuple[float, int]:

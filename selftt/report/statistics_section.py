@@ -128,8 +128,8 @@ def _columns(ids: list[str], matrix: np.ndarray, keep: list[str]) -> np.ndarray:
     return matrix[:, [where[i] for i in keep]]
 
 
-def _interval(ci: tuple[float, float]) -> str:
-    return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
+def _interval(ci: tuple[float, float] | None) -> str:
+    return DASH if ci is None else f"[{ci[0]:.1f}, {ci[1]:.1f}]"
 
 
 def _p(p: float | None) -> str:
@@ -142,24 +142,24 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
     out += [
         f"Per cell: mean over seeds and questions, standard deviation of the seed means, and a "
         f"{CONFIDENCE:.0%} interval from a bootstrap that resamples seeds and questions "
-        f"({N_BOOTSTRAP} resamples, seed {RNG_SEED}; whole passages where the predictions record them: "
-        f"QA contexts, NLI premises). Per method against `{baseline}`, on the "
-        "questions both answered: the difference, its bootstrap interval, the p-value of a paired "
-        f"approximate-randomization test ({N_PERMUTATIONS} resamples), the same test flipping the "
-        "questions of one passage together (where passages are recorded), and Welch's t-test over "
-        "seed means (needs 2+ seeds a side). "
-        f"*within noise*: the interval holds 0 or a randomization p >= {ALPHA}. "
+        f"({N_BOOTSTRAP} resamples, seed {RNG_SEED}), and where the predictions record each question's "
+        "passage (QA context, NLI premise) a second one that resamples whole passages. Per method "
+        f"against `{baseline}`, on the questions both answered: the difference, its bootstrap "
+        "interval(s), the p-value of a paired approximate-randomization test "
+        f"({N_PERMUTATIONS} resamples), the same test flipping the questions of one passage together "
+        "(where passages are recorded), and Welch's t-test over seed means (needs 2+ seeds a side). "
+        f"*within noise*: an interval holds 0 or a randomization p >= {ALPHA}. "
         "Procedures: `selftt/report/statistics.py`; "
         "numbers also in `statistics.json`.",
         "",
     ]
     if not stats.cells:
         return out + ["No cell has saved per-question predictions.", ""] + _problems(stats)
-    by_passage = any(c.p_passage is not None for c in stats.comparisons.values())
+    by_passage = any(c.n_passages is not None for c in stats.cells.values())
     header = ["Task", "Lang", "Method", "Seeds", "Questions", "Mean", "Std", "95% CI"]
-    header += [f"Δ vs {baseline}", "Δ 95% CI", "p (randomization)"]
-    header += ["p (by passage)"] if by_passage else []
-    header += ["p (Welch)", "Reading"]
+    header += ["95% CI (by passage)"] if by_passage else []
+    header += [f"Δ vs {baseline}", "Δ 95% CI"] + (["Δ 95% CI (by passage)"] if by_passage else [])
+    header += ["p (randomization)"] + (["p (by passage)"] if by_passage else []) + ["p (Welch)", "Reading"]
     rows = []
     for task in coll.tasks:
         for column in coll.columns[task]:
@@ -170,13 +170,14 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
                 comp = stats.comparisons.get((task, column.label, method))
                 std = DASH if cell.std is None else f"{cell.std:.1f}"
                 row = [task, column.label, method, str(cell.n_seeds), str(cell.n_questions), f"{cell.mean:.1f}"]
-                row += [std, _interval(cell.ci)]
+                row += [std, _interval(cell.ci)] + ([_interval(cell.ci_passage)] if by_passage else [])
                 if comp is None:
-                    row += [DASH] * (6 if by_passage else 5)
+                    row += [DASH] * (len(header) - len(row))
                 else:
                     reading = "within noise" if comp.within_noise else ("gain" if comp.diff > 0 else "loss")
-                    row += [f"{comp.diff:+.1f}", _interval(comp.ci), _p(comp.p_value)]
-                    row += [_p(comp.p_passage)] if by_passage else []
+                    row += [f"{comp.diff:+.1f}", _interval(comp.ci)]
+                    row += [_interval(comp.ci_passage)] if by_passage else []
+                    row += [_p(comp.p_value)] + ([_p(comp.p_passage)] if by_passage else [])
                     row += [_p(comp.p_welch), reading]
                 rows.append(row)
     out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -194,7 +195,7 @@ def _caveats(stats: ReportStatistics) -> list[str]:
     if any(c.n_passages is None for c in stats.cells.values()):
         lines.append(
             "Cells whose predictions record no passages: their intervals resample questions one by one, "
-            "so questions that share a passage count as independent, which narrows them."
+            "so questions that share a passage count as independent."
         )
     lines.append("No correction is made for comparing several methods and languages.")
     return [part for line in lines for part in (line, "")]

@@ -217,7 +217,8 @@ def test_report_shows_the_by_passage_test_where_predictions_record_passages(tmp_
     comp = json.loads((out / "statistics.json").read_text(encoding="utf-8"))["comparisons"]["math/de/stt"]
     assert comp["n_passages"] == 20 and 0 <= comp["p_passage"] <= 1
     cell = json.loads((out / "statistics.json").read_text(encoding="utf-8"))["cells"]["math/de/stt"]
-    assert cell["n_passages"] == 20  # its interval resampled the 20 passages
+    assert cell["n_passages"] == 20 and len(cell["ci_passage"]) == 2  # an interval over the 20 passages
+    assert "| 95% CI (by passage) |" in md and len(comp["ci_passage"]) == 2
     assert "resample questions one by one" not in md
     logs2 = tmp_path / "logs2"  # no passages recorded: no column
     _run(logs2, "zs0", "zero-shot", 0, [bool(x) for x in base])
@@ -227,22 +228,33 @@ def test_report_shows_the_by_passage_test_where_predictions_record_passages(tmp_
 
 
 def test_intervals_resample_whole_passages_where_known():
-    """Questions of one passage that share their outcome: resampling passages widens the
-    intervals (fewer independent units); one question per passage gives the question bootstrap."""
+    """Questions of one passage that share their outcome: the by-passage interval is wider (fewer
+    independent units) and the by-question one is unchanged; one question per passage gives the
+    question bootstrap; a passage interval holding 0 makes a gain within noise."""
     rng = np.random.default_rng(9)
     per_passage = 100.0 * (rng.random((2, 25)) < 0.5)  # 25 passages x 8 questions, one outcome per passage
     scores = np.repeat(per_passage, 8, axis=1)
     passages = [f"p{i}" for i in range(25) for _ in range(8)]
-    by_question, by_passage = cell_stats(scores), cell_stats(scores, passages)
-    assert by_question.n_passages is None and by_passage.n_passages == 25
+    plain, both = cell_stats(scores), cell_stats(scores, passages)
+    assert plain.ci_passage is None and plain.n_passages is None and both.n_passages == 25
+    assert both.ci == plain.ci and both.mean == plain.mean
     width = lambda ci: ci[1] - ci[0]  # noqa: E731
-    assert width(by_passage.ci) > 1.5 * width(by_question.ci)
-    assert by_passage.mean == by_question.mean
-    assert cell_stats(scores, [str(i) for i in range(200)]).ci == pytest.approx(by_question.ci)
-    baseline = np.full_like(scores, 50.0)
-    assert width(paired_comparison(scores, baseline, passages).ci) > 1.5 * width(paired_comparison(scores, baseline).ci)
+    assert width(both.ci_passage) > 1.5 * width(both.ci)
+    assert cell_stats(scores, [str(i) for i in range(200)]).ci_passage == pytest.approx(plain.ci)
+    shift = 12.0 + 10.0 * np.repeat(rng.standard_normal((1, 25)), 8, axis=1)  # a gain shared within passages
+    comp = paired_comparison(scores[:1] + shift, scores[:1], passages)
+    assert comp.ci[0] > 0 and width(comp.ci_passage) > 1.5 * width(comp.ci)
     with pytest.raises(ValueError, match="passages"):
         cell_stats(scores, passages[:3])
+
+
+def test_a_passage_interval_holding_zero_is_within_noise():
+    from selftt.report.statistics import PairedComparison
+
+    sure = PairedComparison(110, 5.0, (1.0, 9.0), 0.001, None, (2.0, 8.0), 0.002, 24)
+    assert not sure.within_noise
+    assert PairedComparison(110, 5.0, (1.0, 9.0), 0.001, None, (-0.5, 10.0), 0.002, 24).within_noise
+    assert PairedComparison(110, 5.0, (1.0, 9.0), 0.001, None).within_noise is False
 
 
 def test_passage_interval_matches_an_independent_cluster_bootstrap():
@@ -263,4 +275,4 @@ def test_passage_interval_matches_an_independent_cluster_bootstrap():
             columns = [q for n in u for q in range(30) if passages[q] == names[n]]
             means.append(scores[np.ix_(s, columns)].mean())
     expected = np.percentile(means, [2.5, 97.5])
-    assert cell_stats(scores, passages).ci == pytest.approx(tuple(expected))
+    assert cell_stats(scores, passages).ci_passage == pytest.approx(tuple(expected))

@@ -15,10 +15,13 @@ STATS = {
     "procedure": {"baseline": "zero-shot"},
     "cells": {
         "qa/de/zero-shot": {"mean": 29.84, "ci": [22.1, 37.66], "std": 1.234, "n_seeds": 3},
-        "qa/de/stt": {"mean": 23.9, "ci": [16.6, 31.6], "std": None, "n_seeds": 1},
+        "qa/de/stt": {"mean": 23.9, "ci": [16.6, 31.6], "ci_passage": [18.24, 29.0], "std": None, "n_seeds": 1},
     },
     "comparisons": {
-        "qa/de/stt": {"diff": -6.0, "ci": [-12.4, 0.2], "p_value": 0.0654, "p_passage": 0.0991, "p_welch": None},
+        "qa/de/stt": {
+            "diff": -6.0, "ci": [-12.4, 0.2], "ci_passage": [-13.0, 1.06], "p_value": 0.0654, "p_passage": 0.0991,
+            "p_welch": None,
+        },  # fmt: skip
     },
 }
 
@@ -29,7 +32,8 @@ def test_cells_and_comparisons(tmp_path, capsys):
     assert script.main(["--stats", str(path), "--langs", "de", "zh"]) == 0
     out = capsys.readouterr().out
     assert "| Zero-shot transfer (`src`) | 29.8 [22.1, 37.7] ± 1.2 (3 seeds) | — |" in out
-    assert "| Self-Translate-Train (`src+tgt`) | -6.0 [-12.4, 0.2] p=0.065 / 0.099 | — |" in out
+    assert "| Self-Translate-Train (`src+tgt`) | 23.9 [16.6, 31.6] / [18.2, 29.0] | — |" in out
+    assert "| Self-Translate-Train (`src+tgt`) | -6.0 [-12.4, 0.2] / [-13.0, 1.1] p=0.065 / 0.099 | — |" in out
     assert out.count("| Zero-shot transfer") == 1  # the baseline has no comparison row
 
 
