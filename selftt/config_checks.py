@@ -18,6 +18,10 @@ from typing import Any
 
 from selftt.errors import ConfigError, DataError, SelfTTError
 
+MAX_RETRIES = 16
+"""The most ``translation.retries``: retries are greedy, and past the shots file's rotations a
+retry repeats a prompt already tried."""
+
 # (pattern on the dotted key with list indices dropped, low, low inclusive, high, high inclusive)
 _RANGES: list[tuple[str, float | None, bool, float | None, bool]] = [
     ("data.batch_size", 1, True, None, False),
@@ -67,8 +71,8 @@ _RANGES: list[tuple[str, float | None, bool, float | None, bool]] = [
     ("translation.filters.min_language_confidence", 0, True, 1, True),
     ("translation.filters.round_trip_min_chrf", 0, True, 100, True),
     ("translation.filters.answer_min_score", 1, True, 100, True),  # a 0-100 score: 0.8 is a slip for 80
-    ("translation.retries", 0, True, 16, True),
-    ("translation.drop_failed_pieces", 0, True, 1, False),  # greedy: past the shots file's rotations prompts repeat
+    ("translation.retries", 0, True, MAX_RETRIES, True),
+    ("translation.drop_failed_pieces", 0, True, 1, False),
     ("translation.quality.limit", 1, True, None, False),
     ("translation.log_samples", 0, True, None, False),
     ("evaluation.max_examples", 1, True, None, False),

@@ -10,7 +10,7 @@ from pathlib import Path
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
-from selftt.config_checks import check_range
+from selftt.config_checks import MAX_RETRIES, check_range
 from selftt.errors import ConfigError
 from selftt.modules.engines.settings import EngineSettings
 from selftt.modules.generation import GenerationSettings
@@ -34,9 +34,6 @@ from selftt.utils.text_log import log_markdown
 
 log = logging.getLogger(__name__)
 
-
-MAX_RETRIES = 16
-"""The most ``translation.retries`` (greedy retries past the shots file's rotations repeat a prompt)."""
 
 
 @dataclass
