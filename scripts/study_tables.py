@@ -29,7 +29,12 @@ DASH = "—"
 
 
 def _p(value: float | None) -> str:
-    return DASH if value is None else ("<0.001" if value < 0.001 else f"{value:.3f}")
+    """Three decimals; four where three would hide which side of 0.05 it is on (0.0505)."""
+    if value is None:
+        return DASH
+    if value < 0.001:
+        return "<0.001"
+    return f"{value:.4f}" if round(value, 3) == 0.05 else f"{value:.3f}"
 
 
 def _intervals(record: dict) -> str:

@@ -6,6 +6,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from lightning.fabric.utilities.seed import seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -313,10 +314,10 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
 
         try:
             check_report_out(argv[1:])
-        except SelfTTError as err:
-            print(f"selftt: error: {err}", file=sys.stderr)
-            sys.exit(2)
-        sys.exit(report_main(argv[1:]))
+            status = report_main(argv[1:])
+        except Exception as err:  # noqa: BLE001 (the last resort, as below)
+            _exit_with_one_line(err)
+        sys.exit(status)
     flagged = _bare_flags(argv)
     if flagged != argv:
         if args is None:  # LightningCLI warns when given args beside sys.argv's: rewrite sys.argv
@@ -343,24 +344,31 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> SelfTTCLI | Non
             },
         )
     except Exception as err:  # noqa: BLE001 (the last resort: one line, or the traceback on request)
-        known = err if isinstance(err, SelfTTError) else None
-        if known is None and isinstance(err, ValueError):
-            known = _torch_optim_error(err)
-        rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK") or "0"
-        where = f" (rank {rank})" if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
-        if known is not None:
-            print(f"selftt: error{where}: {known}", file=sys.stderr)
-            sys.exit(2)
-        if os.environ.get("SELFTT_DEBUG", "") not in ("", "0"):
-            raise  # SELFTT_DEBUG=1: the full traceback
-        text = " ".join(str(err).split())
-        if len(text) > 400:
-            text = text[:397] + "..."
-        print(
-            f"selftt: error{where}: {type(err).__name__}: {text} (rerun with SELFTT_DEBUG=1 for the traceback)",
-            file=sys.stderr,
-        )
-        sys.exit(1)
+        _exit_with_one_line(err)
+
+
+def _exit_with_one_line(err: Exception) -> NoReturn:
+    """End the process with one line on stderr: a ``SelfTTError`` (or torch.optim's ValueError for
+    a bad optimizer argument) with status 2, any other exception as ``<Type>: <message>`` with
+    status 1; under ``SELFTT_DEBUG=1`` an unexpected exception is raised again (the traceback)."""
+    known = err if isinstance(err, SelfTTError) else None
+    if known is None and isinstance(err, ValueError):
+        known = _torch_optim_error(err)
+    rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK") or "0"
+    where = f" (rank {rank})" if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
+    if known is not None:
+        print(f"selftt: error{where}: {known}", file=sys.stderr)
+        sys.exit(2)
+    if os.environ.get("SELFTT_DEBUG", "") not in ("", "0"):
+        raise err  # SELFTT_DEBUG=1: the full traceback
+    text = " ".join(str(err).split())
+    if len(text) > 400:
+        text = text[:397] + "..."
+    print(
+        f"selftt: error{where}: {type(err).__name__}: {text} (rerun with SELFTT_DEBUG=1 for the traceback)",
+        file=sys.stderr,
+    )
+    sys.exit(1)
 
 
 __all__ = ["SelfTTCLI", "cli_main"]

@@ -27,7 +27,7 @@ LANG_ORDER = ("de", "ru", "th", "zh")
 
 
 class NoResultsError(SelfTTError):
-    """No ``results.json`` at all under the logs root."""
+    """No ``results.json`` under the logs root (of the stage or with the metric asked for)."""
 
 
 def _ordered(items, order: tuple[str, ...]) -> list[str]:
@@ -252,6 +252,9 @@ def collect(root: str | Path = "logs", stage: str | None = None, metric: str | N
         runs.append(run)
     if metric is not None and not runs and not other_stage:
         raise NoResultsError(f"no results.json under {root} has metric {metric!r} in an evaluation set")
+    if stage is not None and not runs and other_stage:
+        found = ", ".join(f"{n} of stage {s}" for s, n in sorted(other_stage.items()))
+        raise NoResultsError(f"no results.json of stage {stage!r} under {root} (found {found})")
     if other_stage:
         counts = ", ".join(f"{n} from {s}" for s, n in sorted(other_stage.items()))
         notes.append(

@@ -8,12 +8,20 @@ import json
 import sys
 from pathlib import Path
 
+from selftt.errors import SelfTTError
 from selftt.report import statistics_section
 from selftt.report.collect import NoResultsError, collect
 from selftt.report.explain import explain_section
 from selftt.report.plots import plot_quality_vs_gain, plot_results
 from selftt.report.table import render_markdown
 
+
+class ReportOptionError(SelfTTError):
+    """An option of ``selftt report`` that names nothing in the runs."""
+
+
+NOT_METRICS = ("", "n", "lang", "predictions")
+"""Keys of an evaluation set's results that are not metrics."""
 OUTPUTS = ("report.md", "statistics.json", "results.csv", "results.png", "quality_vs_gain.png")
 CSV_FIELDS = [
     "file", "run_dir", "stage", "task", "method", "model", "seed", "step",
@@ -60,12 +68,22 @@ def write_report(
     stage: str | None = None,
     baseline: str = "zero-shot",
     metric: str | None = None,
+    check_baseline: bool = False,
 ) -> Path:
     """Collect every ``results.json`` under ``logs`` and write the report files into ``out``
     (default ``<logs>/report``); return ``out``. ``metric`` (e.g. ``exact_match``) replaces each
     run's primary metric in every table and statistic. Raises ``NoResultsError`` if there is no
-    results.json (with ``metric``: none that has it)."""
+    results.json (of ``stage``; with ``metric``: none that has it), ``ReportOptionError`` for a
+    ``metric`` that is a set's count or name, and with ``check_baseline`` for a ``baseline``
+    no run has."""
+    if metric is not None and metric in NOT_METRICS:
+        raise ReportOptionError(
+            f"--metric must name a metric of the runs (e.g. f1, exact_match, accuracy), got {metric!r}"
+        )
     coll = collect(logs, stage=stage, metric=metric)
+    if check_baseline and baseline not in coll.methods:
+        methods = ", ".join(coll.methods)
+        raise ReportOptionError(f"--baseline {baseline!r}: no run has this method; the methods: {methods}")
     out = Path(out) if out is not None else Path(logs) / "report"
     out.mkdir(parents=True, exist_ok=True)
     stats = statistics_section.compute(coll, baseline)
@@ -85,7 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--logs", default="logs", help="root searched for **/results.json (default: logs)")
     parser.add_argument("--out", default=None, help="output directory (default: <logs>/report)")
     parser.add_argument("--stage", choices=("fit", "validate", "test"), default=None, help="only this stage")
-    parser.add_argument("--baseline", default="zero-shot", help="method the gains are relative to")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="method the gains are relative to (default: zero-shot); one of the runs' methods, e.g. "
+        "fewshot, zero-shot, stt, stt+cs, translate-train-human",
+    )
     parser.add_argument(
         "--metric",
         default=None,
@@ -97,10 +120,24 @@ def build_parser() -> argparse.ArgumentParser:
 def report_main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        out = write_report(args.logs, args.out, stage=args.stage, baseline=args.baseline, metric=args.metric)
-    except NoResultsError as err:
+        out = write_report(
+            args.logs,
+            args.out,
+            stage=args.stage,
+            baseline=args.baseline or "zero-shot",
+            metric=args.metric,
+            check_baseline=args.baseline is not None,
+        )
+    except (NoResultsError, ReportOptionError) as err:
         print(f"selftt report: {err}", file=sys.stderr)
         return 2
+    problems = json.loads((out / "statistics.json").read_text(encoding="utf-8"))["problems"]
+    if problems:
+        print(
+            f"selftt report: {len(problems)} cell(s) without full statistics, e.g. {problems[0]} "
+            f"(all in {out / 'report.md'}, 'Cells without statistics')",
+            file=sys.stderr,
+        )
     print(f"selftt report: wrote to {out}")
     for name in OUTPUTS:
         print(f"  {out / name}")

@@ -26,6 +26,9 @@ class Score:
     predictions: Path | None = None
     """The set's per-question predictions (JSONL), where results.json names them (files written
     before: None, and the report has no per-question statistics for the set)."""
+    predictions_problem: str | None = None
+    """Why ``predictions`` is None although results.json has the key (not a relative path inside
+    the run folder)."""
 
 
 @dataclass
@@ -58,6 +61,20 @@ def _nonempty_str(data: dict, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"'{key}' must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _predictions_path(results: Path, name: str, rel) -> tuple[Path | None, str | None]:
+    """(the predictions file ``metrics.<name>.predictions`` names, None) or (None, why not): it
+    must be a path relative to the run folder that stays inside it (a results.json cannot point
+    the statistics at another run's answers)."""
+    if rel is None:
+        return None, None
+    key = f"metrics.{name}.predictions"
+    if not isinstance(rel, str) or not rel.strip():
+        return None, f"'{key}' must be a relative path, got {rel!r}"
+    if Path(rel).is_absolute() or not (results.parent / rel).resolve().is_relative_to(results.parent.resolve()):
+        return None, f"'{key}' must stay inside the run folder, got {rel!r}"
+    return results.parent / rel, None
 
 
 def parse_results(path: Path, metric: str | None = None) -> tuple[Run, list[str]]:
@@ -102,9 +119,8 @@ def parse_results(path: Path, metric: str | None = None) -> tuple[Run, list[str]
         n = m.get("n")
         n = n if isinstance(n, int) and not isinstance(n, bool) else None
         nums = {k: float(v) for k, v in m.items() if k not in ("lang", "n") and _is_number(v)}
-        rel = m.get("predictions")
-        predictions = path.parent / rel if isinstance(rel, str) and rel and not Path(rel).is_absolute() else None
-        scores.append(Score(name, lang.lower(), n, float(m[primary]), nums, predictions))
+        predictions, problem = _predictions_path(path, name, m.get("predictions"))
+        scores.append(Score(name, lang.lower(), n, float(m[primary]), nums, predictions, problem))
     if not scores:
         raise ValueError("no usable evaluation set: " + ", ".join(problems))
     tq = {}

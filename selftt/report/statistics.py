@@ -31,13 +31,18 @@ Procedures (fixed, so an independent script can reproduce them):
   same two-level bootstrap (per chunk: the units, drawn once for both sides, then the method's
   seeds, then the baseline's), and a two-sided p-value by approximate randomization
   (a paired permutation test: ``scipy.stats.permutation_test`` with
-  ``permutation_type='samples'``, ``N_PERMUTATIONS`` resamples, ``random_state=RNG_SEED``; its
-  Monte Carlo error near p = 0.05 is about 0.0007).
+  ``permutation_type='samples'``, ``N_PERMUTATIONS`` resamples, ``random_state=RNG_SEED``; the
+  two-sided p is twice the smaller tail, so its Monte Carlo error near p = 0.05 is about 0.001).
 - **By passage** (where passages are known): the same randomization test with the signs of whole
   passages flipped together (``scipy.stats.permutation_test`` on the per-passage sums of the
   per-question differences, one sample, ``permutation_type='samples'`` = sign flips,
   ``N_PERMUTATIONS`` resamples, ``random_state=RNG_SEED``). Questions on one passage are not
   independent; this p-value does not assume they are.
+- **Multiple comparisons**: each comparison's ``q_value`` is the Benjamini-Hochberg adjusted
+  p-value (false discovery rate; ``scipy.stats.false_discovery_control(method='bh')``; Benjamini
+  & Hochberg 1995) over all the comparisons of one report, of each comparison's larger
+  randomization p (by question, by passage where known). It is shown beside the per-comparison
+  reading, which it does not change.
 - **Welch's t-test** over the seed means (``scipy.stats.ttest_ind(equal_var=False)``; the
   paper's test), where both sides have at least two seeds.
 
@@ -47,14 +52,14 @@ reject: the conservative reading).
 
 Not modelled: with one seed a cell's interval covers question sampling only (training
 randomness needs 2+ seeds); where passages are unknown, questions sharing a passage count as
-independent; there is no correction for comparing several methods and languages.
+independent; the reading of each comparison is uncorrected (the q-value is the corrected view).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +100,8 @@ class PairedComparison:
     its ``ci`` resampling questions, the randomization ``p_value``, ``p_welch`` (Welch's t-test
     over seed means; None with fewer than two seeds on a side), and where passages are known
     ``ci_passage`` and ``p_passage`` (passages resampled, flipped whole) over ``n_passages``
-    (else None); ``within_noise`` reads them all conservatively (module docstring)."""
+    (else None); ``q_value`` corrected over a report's comparisons (:func:`with_q_values`);
+    ``within_noise`` reads the per-comparison figures conservatively (module docstring)."""
 
     n_questions: int
     diff: float
@@ -105,6 +111,7 @@ class PairedComparison:
     ci_passage: tuple[float, float] | None = None
     p_passage: float | None = None
     n_passages: int | None = None
+    q_value: float | None = None
 
     @property
     def within_noise(self) -> bool:
@@ -115,8 +122,18 @@ class PairedComparison:
 
 def question_scores(records: Sequence[dict], task, lang: str, primary: str) -> dict[str, float]:
     """Per question id, ``primary`` of its one answer scored alone by ``task``
-    (:meth:`selftt.tasks.base.Task.score` on one prediction; 0-100)."""
-    return {str(r["id"]): float(task.score([r.get("answer")], [r["gold"]], lang)[primary]) for r in records}
+    (:meth:`selftt.tasks.base.Task.score` on one prediction; 0-100). Raises ValueError naming the
+    question whose answer or gold the task cannot score, or a ``primary`` the task does not give."""
+    scores = {}
+    for r in records:
+        try:
+            metrics = task.score([r.get("answer")], [r["gold"]], lang)
+        except (TypeError, ValueError, AttributeError, KeyError) as err:
+            raise ValueError(f"question {r['id']!r}: answer or gold cannot be scored ({err})") from None
+        if primary not in metrics:
+            raise ValueError(f"the task gives no {primary!r} per question (it gives {', '.join(metrics)})")
+        scores[str(r["id"])] = float(metrics[primary])
+    return scores
 
 
 def question_passages(records: Sequence[dict]) -> dict[str, str] | None:
@@ -127,19 +144,30 @@ def question_passages(records: Sequence[dict]) -> dict[str, str] | None:
 
 
 def read_predictions(path: Path) -> list[dict]:
-    """The records of one predictions JSONL file. Raises ValueError naming the file and line."""
-    records = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-            if not isinstance(record, dict) or "id" not in record or "gold" not in record:
-                raise ValueError(f"{path}:{number}: expected an object with 'id' and 'gold'")
-            records.append(record)
+    """The records of one predictions JSONL file. Raises ValueError naming the file (and line):
+    not UTF-8, not JSON, a record without ``id`` and ``gold``, an id seen before, no record."""
+    records, seen = [], {}
+    try:
+        with path.open(encoding="utf-8") as f:
+            lines = list(f)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+        if not isinstance(record, dict) or "id" not in record or "gold" not in record:
+            raise ValueError(f"{path}:{number}: expected an object with 'id' and 'gold'")
+        key = str(record["id"])
+        if key in seen:
+            raise ValueError(f"{path}:{number}: id {key!r} again (first on line {seen[key]})")
+        seen[key] = number
+        records.append(record)
+    if not records:
+        raise ValueError(f"{path}: no predictions (the file is empty)")
     return records
 
 
@@ -254,6 +282,19 @@ def _difference_interval(
         a = _resampled_means(sums_a, counts, seeds_a, units)
         diffs[start : start + b] = a - _resampled_means(sums_z, counts, seeds_z, units)
     return _percentile(diffs)
+
+
+def with_q_values(comparisons: dict) -> dict:
+    """``comparisons`` (any keys) with ``q_value`` set: Benjamini-Hochberg over all of them of each
+    one's larger randomization p (module docstring)."""
+    from scipy import stats
+
+    if not comparisons:
+        return {}
+    keys = list(comparisons)
+    p_values = [max(c.p_value, c.p_value if c.p_passage is None else c.p_passage) for c in comparisons.values()]
+    q_values = stats.false_discovery_control(p_values, method="bh")
+    return {k: replace(comparisons[k], q_value=float(q)) for k, q in zip(keys, q_values, strict=True)}
 
 
 def _p_by_passage(differences: np.ndarray, passages: Sequence[str]) -> tuple[float, int]:

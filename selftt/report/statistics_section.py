@@ -23,6 +23,7 @@ from selftt.report.statistics import (
     question_scores,
     read_predictions,
     score_matrix,
+    with_q_values,
 )
 
 DASH = "—"
@@ -57,9 +58,15 @@ class ReportStatistics:
         }
 
 
+VALUE_TOLERANCE = 0.01
+"""Points by which a seed's mean over its predictions may differ from its results.json value."""
+
+
 def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray, dict[str, str] | None] | None:
     """The cell's question ids, seeds x questions scores and the questions' passages (None
-    unless every seed's predictions record them), or None (and a line in ``problems``)."""
+    unless every seed's predictions record them), or None (and a line in ``problems``) when a
+    seed's predictions are missing or unreadable, or disagree with its results.json (another
+    mean or count), or the seeds answered different questions."""
     from selftt.tasks import get_task
 
     try:
@@ -72,22 +79,55 @@ def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray
     for entry in cell.entries:
         path = entry.score.predictions
         if path is None or not path.is_file():
-            where = "results.json names no predictions file" if path is None else f"{path} is missing"
-            problems.append(f"{cell.name}: no per-question statistics ({entry.run.path}: {where})")
+            where = (
+                f"{entry.run.path}: {entry.score.predictions_problem}"
+                if entry.score.predictions_problem
+                else f"{entry.run.path}: results.json names no predictions file"
+                if path is None
+                else f"{path} is missing"
+            )
+            problems.append(f"{cell.name}: no per-question statistics ({where})")
             return None
         try:
             records = read_predictions(path)
-            per_seed.append(question_scores(records, task, entry.score.lang, entry.run.primary_metric))
-            seen = question_passages(records)
-            passages = None if passages is None or seen is None else {**seen, **passages}
-        except (ValueError, KeyError) as err:
-            problems.append(f"{cell.name}: no per-question statistics ({err})")
+            scores = question_scores(records, task, entry.score.lang, entry.run.primary_metric)
+        except ValueError as err:
+            where = "" if str(path) in str(err) else f"{path}: "
+            problems.append(f"{cell.name}: no per-question statistics ({where}{err})")
             return None
+        disagreement = _disagreement(entry, scores)
+        if disagreement:
+            problems.append(f"{cell.name}: no per-question statistics ({path}: {disagreement})")
+            return None
+        per_seed.append(scores)
+        seen = question_passages(records)
+        if seen is None and passages is not None and any("passage" in r for r in records):
+            missing = [str(r["id"]) for r in records if not isinstance(r.get("passage"), str)]
+            problems.append(
+                f"{cell.name}: no by-passage statistics ({path}: {len(missing)} of {len(records)} records "
+                f"have no 'passage', first id {missing[0]!r})"
+            )
+        passages = None if passages is None or seen is None else {**seen, **passages}
     ids, matrix = score_matrix(per_seed)
-    if not ids:
-        problems.append(f"{cell.name}: no question answered by every seed")
+    differing = [len(s) for s in per_seed if len(s) != len(ids)]
+    if differing or not ids:
+        problems.append(
+            f"{cell.name}: no per-question statistics (its seeds answered different questions: "
+            f"{len(ids)} in common of {', '.join(str(len(s)) for s in per_seed)})"
+        )
         return None
     return ids, matrix, passages
+
+
+def _disagreement(entry, scores: dict[str, float]) -> str | None:
+    """How a seed's predictions disagree with its results.json (count, mean), or None."""
+    if entry.score.n is not None and entry.score.n != len(scores):
+        return f"{len(scores)} predictions, but results.json says n = {entry.score.n}"
+    mean = float(np.mean(list(scores.values())))
+    if abs(mean - entry.score.value) > VALUE_TOLERANCE:
+        metric = entry.run.primary_metric
+        return f"the predictions give {metric} {mean:.2f}, but results.json says {entry.score.value:.2f}"
+    return None
 
 
 def compute(coll: Collection, baseline: str) -> ReportStatistics:
@@ -112,6 +152,7 @@ def compute(coll: Collection, baseline: str) -> ReportStatistics:
         out.comparisons[task, column.label, method] = paired_comparison(
             _columns(ids, matrix, common), _columns(base[0], base[1], common), _passages(common, passages, base[2])
         )
+    out.comparisons = with_q_values(out.comparisons)
     return out
 
 
@@ -133,7 +174,12 @@ def _interval(ci: tuple[float, float] | None) -> str:
 
 
 def _p(p: float | None) -> str:
-    return DASH if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
+    """Three decimals; four where three would hide which side of ``ALPHA`` it is on (0.0505)."""
+    if p is None:
+        return DASH
+    if p < 0.001:
+        return "<0.001"
+    return f"{p:.4f}" if round(p, 3) == ALPHA else f"{p:.3f}"
 
 
 def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str]:
@@ -148,7 +194,8 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
         "interval(s), the p-value of a paired approximate-randomization test "
         f"({N_PERMUTATIONS} resamples), the same test flipping the questions of one passage together "
         "(where passages are recorded), and Welch's t-test over seed means (needs 2+ seeds a side). "
-        f"*within noise*: an interval holds 0 or a randomization p >= {ALPHA}. "
+        f"Reading: *within noise* when an interval holds 0 or a randomization p >= {ALPHA} (a test "
+        "failing to reject, not evidence of no difference); otherwise *gain* or *loss*. "
         "Procedures: `selftt/report/statistics.py`; "
         "numbers also in `statistics.json`.",
         "",
@@ -156,10 +203,10 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
     if not stats.cells:
         return out + ["No cell has saved per-question predictions.", ""] + _problems(stats)
     by_passage = any(c.n_passages is not None for c in stats.cells.values())
-    header = ["Task", "Lang", "Method", "Seeds", "Questions", "Mean", "Std", "95% CI"]
+    header = ["Task", "Lang", "Method", "Seeds", "Questions", "Mean", "Std", "95% CI (by question)"]
     header += ["95% CI (by passage)"] if by_passage else []
-    header += [f"Δ vs {baseline}", "Δ 95% CI"] + (["Δ 95% CI (by passage)"] if by_passage else [])
-    header += ["p (randomization)"] + (["p (by passage)"] if by_passage else []) + ["p (Welch)", "Reading"]
+    header += [f"Δ vs {baseline}", "Δ 95% CI (by question)"] + (["Δ 95% CI (by passage)"] if by_passage else [])
+    header += ["p (randomization)"] + (["p (by passage)"] if by_passage else []) + ["p (Welch)", "q (BH)", "Reading"]
     rows = []
     for task in coll.tasks:
         for column in coll.columns[task]:
@@ -178,7 +225,7 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
                     row += [f"{comp.diff:+.1f}", _interval(comp.ci)]
                     row += [_interval(comp.ci_passage)] if by_passage else []
                     row += [_p(comp.p_value)] + ([_p(comp.p_passage)] if by_passage else [])
-                    row += [_p(comp.p_welch), reading]
+                    row += [_p(comp.p_welch), _p(comp.q_value), reading]
                 rows.append(row)
     out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -197,7 +244,12 @@ def _caveats(stats: ReportStatistics) -> list[str]:
             "Cells whose predictions record no passages: their intervals resample questions one by one, "
             "so questions that share a passage count as independent."
         )
-    lines.append("No correction is made for comparing several methods and languages.")
+    n = len(stats.comparisons)
+    lines.append(
+        f"The readings are per comparison, uncorrected. q (BH): the Benjamini-Hochberg adjusted p over "
+        f"all {n} comparisons of this report (false discovery rate), of each one's larger randomization p; "
+        f"a reading that is not within noise but has q >= {ALPHA} may be a false discovery."
+    )
     return [part for line in lines for part in (line, "")]
 
 

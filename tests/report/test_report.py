@@ -380,31 +380,13 @@ def test_a_non_english_source_language_is_shown_last_and_left_out_of_the_average
     assert rows["Self-Translate-Train"]["avg"].startswith("30.0"), rows
 
 
-def _qa_run(root: Path, name: str, method: str, answers: list[str], golds: list[str]) -> None:
-    from selftt.tasks import get_task
-
-    folder = root / name
-    (folder / "predictions").mkdir(parents=True)
-    records = [{"id": f"q{i}", "answer": a, "gold": [g]} for i, (a, g) in enumerate(zip(answers, golds, strict=True))]
-    (folder / "predictions" / "xquad_de.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
-    )
-    metrics = get_task("qa").score(answers, [[g] for g in golds], "de")
-    result = {
-        "format": 1, "stage": "fit", "method": method, "task": "qa", "model": "m", "seed": 0, "step": 1,
-        "metrics": {"xquad_de": {"lang": "de", "n": len(answers), **metrics, "predictions": "predictions/xquad_de.jsonl"}},
-        "primary_metric": "f1", "translation_quality": {}, "settings": {},
-    }  # fmt: skip
-    (folder / "results.json").write_text(json.dumps(result), encoding="utf-8")
-
-
-def test_metric_option_reports_exact_match_instead_of_the_primary_metric(tmp_path, capsys):
+def test_metric_option_reports_exact_match_instead_of_the_primary_metric(tmp_path, capsys, qa_run):
     """``--metric exact_match``: tables and statistics are on exact match, recomputed per question
     from the predictions; a metric no run has stops with one line."""
     logs = tmp_path / "logs"
     golds = ["der rote Hund", "in Berlin", "1990", "zwei Katzen"] * 10
-    _qa_run(logs, "zs", "zero-shot", ["der Hund", "Berlin", "1990", "Katzen"] * 10, golds)
-    _qa_run(logs, "stt", "stt", ["der rote Hund", "in Berlin", "1991", "zwei Katzen"] * 10, golds)
+    qa_run(logs, "zs", "zero-shot", ["der Hund", "Berlin", "1990", "Katzen"] * 10, golds)
+    qa_run(logs, "stt", "stt", ["der rote Hund", "in Berlin", "1991", "zwei Katzen"] * 10, golds)
     f1 = json.loads((write_report(logs, tmp_path / "f1") / "statistics.json").read_text(encoding="utf-8"))
     em_out = write_report(logs, tmp_path / "em", metric="exact_match")
     em = json.loads((em_out / "statistics.json").read_text(encoding="utf-8"))

@@ -276,3 +276,18 @@ def test_passage_interval_matches_an_independent_cluster_bootstrap():
             means.append(scores[np.ix_(s, columns)].mean())
     expected = np.percentile(means, [2.5, 97.5])
     assert cell_stats(scores, passages).ci_passage == pytest.approx(tuple(expected))
+
+
+def test_q_values_are_benjamini_hochberg_of_each_comparisons_larger_p():
+    from selftt.report.statistics import PairedComparison, with_q_values
+
+    comps = {
+        "a": PairedComparison(100, 5.0, (1.0, 9.0), 0.001, None, (1.0, 9.0), 0.004, 20),
+        "b": PairedComparison(100, 3.0, (0.5, 6.0), 0.02, None),
+        "c": PairedComparison(100, 1.0, (-2.0, 4.0), 0.40, None, (-2.0, 4.0), 0.30, 20),
+    }
+    q = {k: c.q_value for k, c in with_q_values(comps).items()}
+    expected = scipy_stats.false_discovery_control([0.004, 0.02, 0.40], method="bh")
+    assert [q["a"], q["b"], q["c"]] == pytest.approx(list(expected))
+    assert q["a"] == pytest.approx(0.012) and q["b"] == pytest.approx(0.03)  # 3/1 x 0.004, 3/2 x 0.02
+    assert with_q_values({}) == {}
