@@ -7,7 +7,8 @@ Prints two Markdown tables of the report's metric (F1 for XQuAD unless ``--metri
 another): per method and language the mean with its 95% bootstrap intervals by question / by
 passage (and the standard deviation over seeds where there are several), and per method the
 paired difference against the baseline with its intervals and randomization p-values, each by
-question / by passage, and Welch's p over seed means where both sides have 2+ seeds. The by-passage
+question / by passage, Welch's p over seed means where both sides have 2+ seeds, and the
+Benjamini-Hochberg q over the report's comparisons. The by-passage
 figures appear where the predictions recorded passages. Cells without a run print as a dash.
 """
 
@@ -54,7 +55,7 @@ def cell_text(cell: dict | None) -> str:
 
 def comparison_text(comp: dict | None) -> str:
     """``diff [low, high] / [low, high] p=.. / ..`` (by question / by passage), with Welch's p
-    where computed."""
+    and the q-value where computed."""
     if comp is None:
         return DASH
     text = f"{comp['diff']:+.1f} {_intervals(comp)} p={_p(comp['p_value'])}"
@@ -62,6 +63,8 @@ def comparison_text(comp: dict | None) -> str:
         text += f" / {_p(comp['p_passage'])}"
     if comp.get("p_welch") is not None:
         text += f", Welch {_p(comp['p_welch'])}"
+    if comp.get("q_value") is not None:
+        text += f", q {_p(comp['q_value'])}"
     return text
 
 

@@ -20,7 +20,7 @@ STATS = {
     "comparisons": {
         "qa/de/stt": {
             "diff": -6.0, "ci": [-12.4, 0.2], "ci_passage": [-13.0, 1.06], "p_value": 0.0654, "p_passage": 0.0991,
-            "p_welch": None,
+            "p_welch": None, "q_value": 0.21,
         },  # fmt: skip
     },
 }
@@ -33,7 +33,7 @@ def test_cells_and_comparisons(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| Zero-shot transfer (`src`) | 29.8 [22.1, 37.7] ± 1.2 (3 seeds) | — |" in out
     assert "| Self-Translate-Train (`src+tgt`) | 23.9 [16.6, 31.6] / [18.2, 29.0] | — |" in out
-    assert "| Self-Translate-Train (`src+tgt`) | -6.0 [-12.4, 0.2] / [-13.0, 1.1] p=0.065 / 0.099 | — |" in out
+    assert "| Self-Translate-Train (`src+tgt`) | -6.0 [-12.4, 0.2] / [-13.0, 1.1] p=0.065 / 0.099, q 0.210 | — |" in out
     assert out.count("| Zero-shot transfer") == 1  # the baseline has no comparison row
 
 
