@@ -244,6 +244,13 @@ def _caveats(stats: ReportStatistics) -> list[str]:
             "Cells whose predictions record no passages: their intervals resample questions one by one, "
             "so questions that share a passage count as independent."
         )
+    flat = [name for name, c in stats.cells.items() if c.ci[0] == c.ci[1]]
+    if flat:
+        lines.append(
+            f"Cells whose questions all scored the same ({', '.join('/'.join(k) for k in flat)}): a "
+            "bootstrap interval has no width there, which is not certainty (0 of 50 right has a 95% "
+            "Wilson interval of [0, 7.1])."
+        )
     n = len(stats.comparisons)
     lines.append(
         f"The readings are per comparison, uncorrected. q (BH): the Benjamini-Hochberg adjusted p over "

@@ -106,3 +106,10 @@ def test_report_command_names_problems_and_refuses_options_that_name_nothing(log
     assert report_main(["--logs", str(logs), "--out", str(tmp_path / "d"), "--stage", "test"]) == 2
     err = capsys.readouterr().err
     assert "no results.json of stage 'test'" in err and "found 4 of stage fit" in err
+
+
+def test_a_cell_where_every_question_scored_the_same_is_named(tmp_path, qa_run):
+    root = tmp_path / "logs"
+    qa_run(root, "zs0", "zero-shot", ["falsch"] * 30, GOLDS)
+    md = (write_report(root, tmp_path / "out") / "report.md").read_text(encoding="utf-8")
+    assert "Cells whose questions all scored the same (qa/de/zero-shot)" in md
