@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+from selftt.report.statistics_section import DASH, format_p
+
 METHODS = {
     "fewshot": "FewShot (2 shots, untrained)",
     "zero-shot": "Zero-shot transfer (`src`)",
@@ -26,16 +28,6 @@ METHODS = {
     "stt+cs": "+ code-switched (`src+tgt+cs`)",
     "translate-train-human": "translate-train-human (upper bound)",
 }
-DASH = "—"
-
-
-def _p(value: float | None) -> str:
-    """Three decimals; four where three would hide which side of 0.05 it is on (0.0505)."""
-    if value is None:
-        return DASH
-    if value < 0.001:
-        return "<0.001"
-    return f"{value:.4f}" if round(value, 3) == 0.05 else f"{value:.3f}"
 
 
 def _intervals(record: dict) -> str:
@@ -58,13 +50,13 @@ def comparison_text(comp: dict | None) -> str:
     and the q-value where computed."""
     if comp is None:
         return DASH
-    text = f"{comp['diff']:+.1f} {_intervals(comp)} p={_p(comp['p_value'])}"
+    text = f"{comp['diff']:+.1f} {_intervals(comp)} p={format_p(comp['p_value'])}"
     if comp.get("p_passage") is not None:
-        text += f" / {_p(comp['p_passage'])}"
+        text += f" / {format_p(comp['p_passage'])}"
     if comp.get("p_welch") is not None:
-        text += f", Welch {_p(comp['p_welch'])}"
+        text += f", Welch {format_p(comp['p_welch'])}"
     if comp.get("q_value") is not None:
-        text += f", q {_p(comp['q_value'])}"
+        text += f", q {format_p(comp['q_value'])}"
     return text
 
 

@@ -115,10 +115,14 @@ class PairedComparison:
     q_value: float | None = None
 
     @property
+    def larger_p(self) -> float:
+        """The larger randomization p-value: by question, or by passage where known."""
+        return self.p_value if self.p_passage is None else max(self.p_value, self.p_passage)
+
+    @property
     def within_noise(self) -> bool:
         intervals = [self.ci] + ([] if self.ci_passage is None else [self.ci_passage])
-        p_values = [self.p_value] + ([] if self.p_passage is None else [self.p_passage])
-        return any(low <= 0.0 <= high for low, high in intervals) or max(p_values) >= ALPHA
+        return any(low <= 0.0 <= high for low, high in intervals) or self.larger_p >= ALPHA
 
 
 def question_scores(records: Sequence[dict], task, lang: str, primary: str) -> dict[str, float]:
@@ -193,10 +197,15 @@ def _units(scores: np.ndarray, passages: Sequence[str] | None) -> tuple[np.ndarr
         return scores, np.ones(scores.shape[1])
     if len(passages) != scores.shape[1]:
         raise ValueError(f"{len(passages)} passages for {scores.shape[1]} questions")
-    _, which = np.unique(np.asarray(passages, dtype=object).astype(str), return_inverse=True)
+    which = _passage_index(passages)
     counts = np.bincount(which).astype(float)
     sums = np.stack([np.bincount(which, weights=row, minlength=len(counts)) for row in scores])
     return sums, counts
+
+
+def _passage_index(passages: Sequence[str]) -> np.ndarray:
+    """Each question's passage number, passages numbered in sorted order of their digests."""
+    return np.unique(np.asarray(passages, dtype=object).astype(str), return_inverse=True)[1]
 
 
 def _resampled_means(sums: np.ndarray, counts: np.ndarray, seeds: np.ndarray, units: np.ndarray) -> np.ndarray:
@@ -295,17 +304,14 @@ def with_q_values(comparisons: dict) -> dict:
     if not comparisons:
         return {}
     keys = list(comparisons)
-    p_values = [max(c.p_value, c.p_value if c.p_passage is None else c.p_passage) for c in comparisons.values()]
-    q_values = stats.false_discovery_control(p_values, method="bh")
+    q_values = stats.false_discovery_control([c.larger_p for c in comparisons.values()], method="bh")
     return {k: replace(comparisons[k], q_value=float(q)) for k, q in zip(keys, q_values, strict=True)}
 
 
 def _p_by_passage(differences: np.ndarray, passages: Sequence[str]) -> tuple[float, int]:
     """Two-sided sign-flip p-value of the mean difference with whole passages flipped together,
     and the number of passages."""
-
-    _, which = np.unique(np.asarray(passages, dtype=object).astype(str), return_inverse=True)
-    sums = np.bincount(which, weights=differences)
+    sums = np.bincount(_passage_index(passages), weights=differences)
     if not np.any(sums):
         return 1.0, len(sums)
     return _randomization_p((sums,), lambda x, axis: np.sum(x, axis=axis)), len(sums)

@@ -79,13 +79,11 @@ def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray
     for entry in cell.entries:
         path = entry.score.predictions
         if path is None or not path.is_file():
-            where = (
-                f"{entry.run.path}: {entry.score.predictions_problem}"
-                if entry.score.predictions_problem
-                else f"{entry.run.path}: results.json names no predictions file"
-                if path is None
-                else f"{path} is missing"
-            )
+            if path is not None:
+                where = f"{path} is missing"
+            else:
+                why = entry.score.predictions_problem or "results.json names no predictions file"
+                where = f"{entry.run.path}: {why}"
             problems.append(f"{cell.name}: no per-question statistics ({where})")
             return None
         try:
@@ -109,8 +107,7 @@ def _cell_matrix(cell: Cell, problems: list[str]) -> tuple[list[str], np.ndarray
             )
         passages = None if passages is None or seen is None else {**seen, **passages}
     ids, matrix = score_matrix(per_seed)
-    differing = [len(s) for s in per_seed if len(s) != len(ids)]
-    if differing or not ids:
+    if not ids or any(len(s) != len(ids) for s in per_seed):
         problems.append(
             f"{cell.name}: no per-question statistics (its seeds answered different questions: "
             f"{len(ids)} in common of {', '.join(str(len(s)) for s in per_seed)})"
@@ -173,8 +170,9 @@ def _interval(ci: tuple[float, float] | None) -> str:
     return DASH if ci is None else f"[{ci[0]:.1f}, {ci[1]:.1f}]"
 
 
-def _p(p: float | None) -> str:
-    """Three decimals; four where three would hide which side of ``ALPHA`` it is on (0.0505)."""
+def format_p(p: float | None) -> str:
+    """A p-value as the report prints it: three decimals, four where three would hide which side
+    of ``ALPHA`` it is on (0.0505), ``<0.001``, or a dash for None."""
     if p is None:
         return DASH
     if p < 0.001:
@@ -224,8 +222,8 @@ def render(stats: ReportStatistics, coll: Collection, baseline: str) -> list[str
                     reading = "within noise" if comp.within_noise else ("gain" if comp.diff > 0 else "loss")
                     row += [f"{comp.diff:+.1f}", _interval(comp.ci)]
                     row += [_interval(comp.ci_passage)] if by_passage else []
-                    row += [_p(comp.p_value)] + ([_p(comp.p_passage)] if by_passage else [])
-                    row += [_p(comp.p_welch), _p(comp.q_value), reading]
+                    row += [format_p(comp.p_value)] + ([format_p(comp.p_passage)] if by_passage else [])
+                    row += [format_p(comp.p_welch), format_p(comp.q_value), reading]
                 rows.append(row)
     out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
