@@ -218,7 +218,7 @@ class SelfTTTrainer(Trainer):
         ``selftt_prompt.json``, the task and prompt format of the config.
 
         Args:
-            output: The new (or empty) folder to write into.
+            output: Required (the default ``None`` is refused): the new (or empty) folder to write into.
             merge: Merge the adapter into the base model's full-precision weights and write a
                 plain Hugging Face model folder (no peft needed to load it); a 4-bit base is
                 reloaded in ``dtype`` first.
