@@ -92,7 +92,7 @@ class Collection:
     root: Path
     stage: str | None
     n_files: int
-    runs: list[Run]  # valid runs of the selected stage (one per run dir)
+    runs: list[Run]  # valid runs of the selected stage (copies of one run counted once)
     cells: dict[tuple[str, str, Column], Cell]
     tasks: list[str]
     methods: list[str]  # every method seen anywhere, in table order
@@ -214,11 +214,14 @@ def find_mismatch(entries: list[Entry]) -> str | None:
 
 
 def _dedupe_run_dirs(runs: list[Run], notes: list[str]) -> list[Run]:
-    by_dir: dict[str, list[Run]] = defaultdict(list)
+    """One run per recorded ``run_dir`` *and* identity (task, method, seed): copies of one run count
+    once (the newest kept, with a note), while different runs that recorded the same ``run_dir`` (made
+    on two machines, or moved into separate folders afterwards) are all kept."""
+    by_dir: dict[tuple, list[Run]] = defaultdict(list)
     for run in runs:
-        by_dir[run.run_dir].append(run)
+        by_dir[run.run_dir, run.task, run.method, run.seed].append(run)
     kept = []
-    for run_dir, group in by_dir.items():
+    for (run_dir, *_), group in by_dir.items():
         group.sort(key=lambda r: (r.mtime, str(r.path)))
         kept.append(group[-1])
         if len(group) > 1:
