@@ -179,9 +179,15 @@ def load_runs(logs: Path, report: Path, metric: str, checks: Checks) -> dict[str
     """Per cell ``task/lang/method``: [({id: score}, {id: passage} | None) per seed] of the report's used
     rows, checking extraction and set scores; prints finished runs the report lacks, unfinished ones."""
     rows = list(csv.DictReader((report / "results.csv").open(encoding="utf-8")))
+    found = {f.parent.resolve(): f.parent for f in logs.rglob("results.json")}
     cells: dict[str, list] = defaultdict(list)
+    listed = set()
     for row in (r for r in rows if r["used"] == "yes"):
-        where, run = f"{row['run_dir']} {row['eval_set']}", Path(row["run_dir"])
+        where, run = f"{row['file']} {row['eval_set']}", locate(Path(row["file"]).parent, found)
+        checks.check("coverage", where, run is not None, f"this run of the report is not under {logs}")
+        if run is None:
+            continue
+        listed.add(run.resolve())
         if row["task"] == "qa" and row["primary_metric"] != metric:
             sys.exit(f"{report} was made with --metric {row['primary_metric']}, not {metric}")
         entry = json.loads((run / "results.json").read_text(encoding="utf-8"))["metrics"][row["eval_set"]]
@@ -203,7 +209,6 @@ def load_runs(logs: Path, report: Path, metric: str, checks: Checks) -> dict[str
         checks.close("set scores", where, "results.csv", mean, float(row["value"]))
         known = passages if all(isinstance(p, str) for p in passages.values()) else None
         cells[f"{row['task']}/{row['lang']}/{row['method']}"].append((scores, known))
-    listed = {Path(r["run_dir"]).resolve() for r in rows}
     wanted = {t: {r["primary_metric"] for r in rows if r["task"] == t} for t in {r["task"] for r in rows}}
     for version in sorted(logs.glob("*/version_*")):
         if not (version / "results.json").is_file():
@@ -216,6 +221,21 @@ def load_runs(logs: Path, report: Path, metric: str, checks: Checks) -> dict[str
             else:
                 print(f"not in the report: {version} has no {'/'.join(sorted(names))} (not a lag)")
     return cells
+
+
+def locate(recorded: Path, found: dict[Path, Path]) -> Path | None:
+    """The run folder under --logs that the report's ``file`` column names: the same folder, or else the one
+    folder whose path ends with the same parts (at least ``<run>/version_N``), e.g. after the report was
+    made from another working directory; None when there is no such folder or more than one."""
+    if recorded.resolve() in found:
+        return found[recorded.resolve()]
+    for n in range(len(recorded.parts), 1, -1):
+        hits = [run for run in found.values() if run.parts[-n:] == recorded.parts[-n:]]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            return None
+    return None
 
 
 def matrix(seeds: list) -> Cell:
@@ -342,6 +362,11 @@ def main() -> int:
     ap.add_argument("--metric", default="f1", choices=["f1", "exact_match"])
     args = ap.parse_args()
     started, checks = time.time(), Checks()
+    for path in (args.report / "statistics.json", args.report / "results.csv", args.report / "report.md"):
+        if not path.is_file():
+            sys.exit(f"recompute_study_stats: {path} not found (--report names the folder `selftt report` wrote)")
+    if not args.logs.is_dir():
+        sys.exit(f"recompute_study_stats: --logs {args.logs} is not a folder (the runs the report read)")
     stats = json.loads((args.report / "statistics.json").read_text(encoding="utf-8"))
     runs = load_runs(args.logs, args.report, args.metric, checks)
     cells, base = {name: matrix(seeds) for name, seeds in runs.items()}, stats["procedure"]["baseline"]
@@ -367,6 +392,9 @@ def main() -> int:
         for line in bad + [f"(borderline, not counted) {x}" for x in borderline]:
             print(f"  - {line}")
     failed = sum(len(bad) for _, bad, _ in checks.groups.values())
+    if not cells:
+        print("no run of the report could be checked")
+        failed = max(failed, 1)
     print(f"{'DISAGREE' if failed else 'AGREE'}: {failed} beyond tolerance; {time.time() - started:.1f} s")
     return 1 if failed else 0
 

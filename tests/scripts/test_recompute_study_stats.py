@@ -4,6 +4,7 @@ study and catches a report whose figures were changed."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,19 @@ def test_catches_a_changed_figure(study, tmp_path, field, change):
     done = _recompute(logs, changed)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "DISAGREE" in done.stdout
+
+
+def test_finds_the_runs_under_logs_when_they_were_moved_and_refuses_a_folder_without_them(study, tmp_path):
+    logs, report = study
+    moved = tmp_path / "elsewhere" / "logs"
+    shutil.copytree(logs, moved)
+    done = _recompute(moved, report)
+    assert done.returncode == 0 and "AGREE" in done.stdout, done.stdout + done.stderr
+    (tmp_path / "empty").mkdir()
+    done = _recompute(tmp_path / "empty", report)
+    assert done.returncode == 1 and "not under" in done.stdout and "DISAGREE" in done.stdout
+
+
+def test_a_missing_report_is_one_line(study, tmp_path):
+    done = _recompute(study[0], tmp_path)
+    assert done.returncode == 1 and "statistics.json not found" in done.stderr and "Traceback" not in done.stderr
