@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
 from selftt.config_checks import MAX_RETRIES, check_range
 from selftt.errors import ConfigError
@@ -258,6 +258,13 @@ class SelfTranslateCallback(Callback):
             f"({outcome.translated_now} translated now, {outcome.cached} from the cache); "
             f"filtered: {rejection_summary(outcome.counts) or 'none'}{answers}; data set: {outcome.cache_dir / 'dataset.jsonl'}"
         )
+        if outcome.counts["total"] and not outcome.counts["kept"] and rank_zero_only.rank == 0:
+            log.warning(
+                "selftt: %s: the filters kept none of the %d translations, so this run has no self-translated "
+                "(nor code-switched) %s data: it trains on its other components only, which is not "
+                "Self-Translate-Train; see why in %s",
+                outcome.lang, outcome.counts["total"], outcome.lang, outcome.cache_dir / "dataset.jsonl",
+            )  # fmt: skip
 
     def _log_outcome(self, trainer: Trainer, outcome: TranslationOutcome) -> None:
         lang = outcome.lang
