@@ -4,19 +4,11 @@ import sys
 from selftt.cli import cli_main
 
 
-class ProgramNoteFormatter(logging.Formatter):
-    """``selftt: <message>``, once: messages that already start with ``selftt:`` keep their own prefix."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = super().format(record)
-        return message if message.startswith("selftt:") else f"selftt: {message}"
-
-
 def show_progress_notes() -> None:
     """selftt's INFO notes (what is cached, how many pieces a retry repaired, model loading) go
     to stderr as ``selftt: ...`` lines when selftt runs as a program."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(ProgramNoteFormatter("%(message)s"))
+    handler.setFormatter(logging.Formatter("selftt: %(message)s"))
     logger = logging.getLogger("selftt")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

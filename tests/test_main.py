@@ -1,17 +1,36 @@
-"""selftt/__main__.py: the program's notes on stderr carry the ``selftt:`` prefix exactly once."""
+"""selftt/__main__.py: the program's notes on stderr carry the ``selftt:`` prefix exactly once: the
+handler adds it, so no message logged by selftt starts with it."""
 
 from __future__ import annotations
 
+import ast
 import logging
+from pathlib import Path
 
-from selftt.__main__ import ProgramNoteFormatter
+from selftt.__main__ import show_progress_notes
+
+SOURCE = Path(__file__).resolve().parents[1] / "selftt"
+LEVELS = {"debug", "info", "warning", "error", "exception", "critical"}
 
 
-def _line(message: str, *args) -> str:
-    record = logging.LogRecord("selftt.x", logging.WARNING, __file__, 1, message, args, None)
-    return ProgramNoteFormatter("%(message)s").format(record)
+def test_the_handler_adds_the_prefix(capsys):
+    logger = logging.getLogger("selftt")
+    before = list(logger.handlers)
+    show_progress_notes()
+    try:
+        logging.getLogger("selftt.modules").warning("converting %s", "m.gguf")
+    finally:
+        for handler in logger.handlers[len(before):]:
+            logger.removeHandler(handler)
+    assert capsys.readouterr().err.splitlines() == ["selftt: converting m.gguf"]
 
 
-def test_prefix_once():
-    assert _line("converting %s", "m.gguf") == "selftt: converting m.gguf"
-    assert _line("selftt: task '%s' has no instruction", "math") == "selftt: task 'math' has no instruction"
+def test_no_logged_message_carries_the_prefix_itself():
+    offenders = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            is_log = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LEVELS
+            first = node.args[0] if is_log and node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.startswith("selftt:"):
+                offenders.append(f"{path.relative_to(SOURCE.parent)}:{node.lineno}")
+    assert offenders == []

@@ -140,7 +140,7 @@ def repair_config(folder: Path, key: str = "model.model_name_or_path") -> bool:
         f.write(text.encode("utf-8"))
 
     write_file_atomic(path, write)
-    log.warning("selftt: removed the GGUF quantization_config from %s (its weights are float32)", path)
+    log.warning("removed the GGUF quantization_config from %s (its weights are float32)", path)
     return True
 
 
@@ -151,7 +151,7 @@ def _load_gguf(spec: PackagedModel) -> tuple[Any, Any]:
 
     package = importlib.import_module(spec.module)
     gguf = Path(package.assemble())
-    log.warning("selftt: converting %s (%s), once; this takes about a minute", gguf.name, spec.description)
+    log.warning("converting %s (%s), once; this takes about a minute", gguf.name, spec.description)
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     return tokenizer, loaded
@@ -165,7 +165,7 @@ def convert(spec: PackagedModel, folder: Path) -> Path:
     from transformers import AutoModelForCausalLM
 
     tokenizer, loaded = _load_gguf(spec)
-    log.warning("selftt: writing the converted model to %s", folder)
+    log.warning("writing the converted model to %s", folder)
     config = copy.deepcopy(loaded.config)
     if hasattr(config, "quantization_config"):
         del config.quantization_config  # the GGUF's; the weights below are plain float32

@@ -92,7 +92,7 @@ class Task(ABC):
         if (what, lang) not in warned:
             warned.add((what, lang))
             log.warning(
-                "selftt: task '%s' has no %s for language '%s'; using the English one "
+                "task '%s' has no %s for language '%s'; using the English one "
                 "(give one in the task's options, e.g. data.task_options.instructions)",
                 self.name,
                 what,

@@ -197,7 +197,7 @@ class SelfTTTrainer(Trainer):
         rows = ", ".join(f"{o.lang} {len(o.pairs)}" for o in outcomes)
         print(f"selftt: translated data set written to {folder} (kept rows: {rows})", flush=True)
         if not any(o.pairs for o in outcomes):
-            log.warning("selftt: the filters kept no translation: %s holds only its card, no data files", folder)
+            log.warning("the filters kept no translation: %s holds only its card, no data files", folder)
         else:
             print(f"selftt: load it with datasets.load_dataset('{folder}', LANG, split='train')", flush=True)
         if push_to_hub is not None:

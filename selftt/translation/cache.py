@@ -75,7 +75,7 @@ def model_identity(name_or_path: str, model: Any, quantization: str | None) -> d
         identity["revision"] = getattr(config, "_commit_hash", None)
         if identity["revision"] is None:
             log.warning(
-                "selftt: no hub revision known for '%s'; its translation cache cannot tell "
+                "no hub revision known for '%s'; its translation cache cannot tell "
                 "its versions apart (use a local folder or a pinned revision)",
                 name_or_path,
             )

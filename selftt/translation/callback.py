@@ -260,7 +260,7 @@ class SelfTranslateCallback(Callback):
         )
         if outcome.counts["total"] and not outcome.counts["kept"] and rank_zero_only.rank == 0:
             log.warning(
-                "selftt: %s: the filters kept none of the %d translations, so this run has no self-translated "
+                "%s: the filters kept none of the %d translations, so this run has no self-translated "
                 "(nor code-switched) %s data: it trains on its other components only, which is not "
                 "Self-Translate-Train; see why in %s",
                 outcome.lang, outcome.counts["total"], outcome.lang, outcome.cache_dir / "dataset.jsonl",

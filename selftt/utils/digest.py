@@ -145,4 +145,4 @@ def _write_memo(real: str, signature: tuple[int, ...], hashed_at_ns: int, digest
     try:
         write_json_atomic(_memo_path(real), memo)
     except OSError as err:
-        log.debug("selftt: cannot remember the digest of %s (%s); it is hashed again next run", real, err)
+        log.debug("cannot remember the digest of %s (%s); it is hashed again next run", real, err)

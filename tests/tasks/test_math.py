@@ -135,7 +135,7 @@ def test_load_unknown_language_and_suffix(tmp_path, caplog):
         task.load(str(path), "fr")
     assert task.instruction(example).startswith(INSTRUCTIONS["en"])
     assert [r.getMessage() for r in caplog.records].count(
-        "selftt: task 'math' has no instruction for language 'fr'; using the English one "
+        "task 'math' has no instruction for language 'fr'; using the English one "
         "(give one in the task's options, e.g. data.task_options.instructions)"
     ) == 1
     csv = tmp_path / "t.csv"
