@@ -10,6 +10,7 @@ from selftt.languages.registry import (
     Language,
     canonical_code,
     get_language,
+    language_key,
     script_letters,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "Language",
     "canonical_code",
     "get_language",
+    "language_key",
     "script_letters",
 ]

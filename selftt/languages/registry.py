@@ -18,6 +18,7 @@ derived choices below) are small documented constants: :data:`UNSPACED_SCRIPTS`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,6 +77,13 @@ class Language:
     """CLDR thousands grouping symbol (``"."`` for de, ``","`` for en, no-break space for ru)."""
     letters: regex.Pattern[str] | None
     """Matches one character of the script (None if Unicode has no such script)."""
+    fallbacks: tuple[str, ...] = ()
+    """Less specific tags of the same language in the same script, most specific first: what a
+    per-language table (shots, instructions, length bounds) is searched for when it has no entry
+    for :attr:`code` (:func:`language_key`). ``"de-DE"`` -> ``("de",)``; ``"zh-Hans-CN"`` ->
+    ``("zh-Hans", "zh")``; ``"zh-TW"`` -> ``("zh-Hant",)`` and ``"zh-Hant"`` -> ``()``, since plain
+    ``zh`` is Simplified (CLDR likely script) and Traditional text must not get Simplified shots;
+    ``"sr-Latn"`` -> ``()`` (``sr`` is Cyrillic)."""
 
     @property
     def spaced(self) -> bool:
@@ -103,6 +111,12 @@ class Language:
         the full stop 。 ends a sentence), a space otherwise. Thai, Lao, Khmer and Burmese write no
         spaces between words but do put one between sentences (so do XQuAD's human Thai contexts)."""
         return "" if self.script in HAN_SCRIPTS else " "
+
+    @property
+    def label_separator(self) -> str:
+        """What follows a field label in a prompt ("Context: ..."): the full-width colon ``"："``
+        for Chinese and Japanese (:data:`HAN_SCRIPTS`), ``": "`` otherwise."""
+        return "：" if self.script in HAN_SCRIPTS else ": "
 
     @property
     def question_mark_optional(self) -> bool:
@@ -151,6 +165,12 @@ def _language(code: str) -> Language | str:
     if not script:
         return f"no script is known for {code!r}; give one in the tag, e.g. '{code}-Latn'"
     decimal, group = _numbers_locale(tag)
+    base_script = langcodes.get(tag.language).maximize().script
+    fallbacks: list[str] = []
+    if (tag.territory or tag.variants) and (tag.script or base_script != script):
+        fallbacks.append(f"{tag.language}-{script}")  # zh-TW -> zh-Hant, sr-Latn-RS -> sr-Latn
+    if str(tag) != tag.language and base_script == script:
+        fallbacks.append(tag.language)  # de-DE -> de, never zh-Hant -> zh
     return Language(
         code=str(tag),
         base=tag.language,
@@ -159,6 +179,7 @@ def _language(code: str) -> Language | str:
         decimal_symbol=decimal,
         group_symbol=group,
         letters=script_letters(script),
+        fallbacks=tuple(fallbacks),
     )
 
 
@@ -179,3 +200,23 @@ def get_language(code: object, key: str = "lang") -> Language:
 def canonical_code(code: object, key: str = "lang") -> str:
     """``get_language(code, key).code``: the tag in canonical form (``"ZH"`` -> ``"zh"``)."""
     return get_language(code, key).code
+
+
+def language_key(table: Iterable[str], lang: str) -> str | None:
+    """The key of ``table`` (a mapping or any iterable of language codes) that serves ``lang``:
+    the key naming ``lang`` itself, else the one naming its nearest :attr:`Language.fallbacks`
+    (``"de-DE"`` is served by ``"de"``; ``"zh-Hant"`` is not served by ``"zh"``). Keys are compared
+    in canonical form (``"ZH"`` names ``"zh"``); keys that are not language codes are skipped.
+    None if no key serves ``lang``; an invalid ``lang`` is served by an equal key only. Never raises."""
+    keys = list(table)
+    language = _language(lang.strip()) if isinstance(lang, str) and lang.strip() else None
+    if not isinstance(language, Language):
+        return lang if lang in keys else None
+    for wanted in (lang, language.code, *language.fallbacks):
+        if wanted in keys:
+            return wanted
+        for key in keys:
+            found = _language(key.strip()) if isinstance(key, str) and key.strip() else None
+            if isinstance(found, Language) and found.code == wanted:
+                return key
+    return None

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from selftt.errors import ConfigError, SelfTTError
+from selftt.languages import language_key
 from selftt.tasks.readers import check_unique_ids
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,13 @@ class Task(ABC):
             self.texts_for(lang, self.instructions, what="instruction")
 
     def texts_for(self, lang: str, table: Mapping[str, Any], what: str = "instruction") -> Any:
-        """``table[lang]``, else ``table["en"]`` with a warning logged once per task, ``what`` and
-        language. Raises KeyError only if the table has neither (a task without English texts)."""
-        if lang in table:
-            return table[lang]
+        """The texts of ``table`` for ``lang`` (the key :func:`selftt.languages.language_key` finds:
+        ``lang`` itself, else a less specific tag in the same script, ``"de"`` for ``"de-DE"``), else
+        ``table["en"]`` with a warning logged once per task, ``what`` and language. Raises KeyError
+        only if the table has neither (a task without English texts)."""
+        key = language_key(table, lang)
+        if key is not None:
+            return table[key]
         warned = self.__dict__.setdefault("_warned", set())
         if (what, lang) not in warned:
             warned.add((what, lang))

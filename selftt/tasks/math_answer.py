@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from selftt.languages import language_key
 from selftt.languages.numbers import fold_text, read_number
 
 # Final-answer phrases per language (case-insensitive, on folded text).
@@ -122,11 +123,11 @@ def context_lang(line: str, default: str) -> str:
     en = sum(w in _EN_WORDS for w in words)
     if de != en:
         return "de" if de > en else "en"
-    return default if default in ("en", "de") else "en"
+    return default if language_key(("en", "de"), default) else "en"  # "de-DE" too
 
 
 def _number_re(*langs: str) -> re.Pattern[str]:
-    return _SPACED_NUMBER_RE if "ru" in langs else _NUMBER_RE
+    return _SPACED_NUMBER_RE if any(language_key(("ru",), lang) for lang in langs) else _NUMBER_RE
 
 
 def _value(match: re.Match[str], lang: str) -> str | None:

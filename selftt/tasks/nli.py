@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from selftt.errors import DataError
+from selftt.languages import get_language, language_key
 from selftt.tasks import readers
 from selftt.tasks.base import Example, Task, labelled_templates
 
@@ -101,7 +102,8 @@ class _Hit(NamedTuple):
 
 def _hits(text: str, lang: str) -> list[_Hit]:
     """Label words of ``lang`` and English in ``text``, in order, without overlaps."""
-    langs = ["en"] + ([lang] if lang in _LABEL_RE and lang != "en" else [])
+    shipped = language_key(_LABEL_RE, lang)  # "de" serves "de-DE"
+    langs = ["en"] + ([shipped] if shipped is not None and shipped != "en" else [])
     found = sorted(
         (m.start(), -m.end(), m.lastgroup)
         for code in langs
@@ -263,7 +265,9 @@ class NLITask(Task):
         table = readers.read_source(
             source, {".jsonl": readers.read_jsonl, ".tsv": tsv, ".txt": tsv}, split=split
         )
-        records = [r for r in table.records if str(r.get("language", lang)).strip() == lang]
+        row_lang = [str(r.get("language", lang)).strip() for r in table.records]
+        serving = language_key(dict.fromkeys(row_lang), lang)  # rows labelled "de" serve "de-DE", "zh" not "zh-Hant"
+        records = [r for r, rl in zip(table.records, row_lang, strict=True) if rl == serving]
         if not records:
             found = sorted({str(r.get("language")) for r in table.records})
             raise DataError(
@@ -295,7 +299,7 @@ class NLITask(Task):
         lang = example["lang"]
         text, premise_label, hypothesis_label = self.texts_for(lang, self.instructions)
         words = self.texts_for(lang, self.label_words, what="label words")
-        colon = "：" if lang == "zh" else ": "
+        colon = get_language(lang).label_separator
         return (
             f"{text.format(*words)}\n\n"
             f"{premise_label}{colon}{example['premise']}\n{hypothesis_label}{colon}{example['hypothesis']}"
@@ -310,8 +314,9 @@ class NLITask(Task):
         """The English label the generation gives (see ``parse_label``), else the first of
         ``lang``'s user-given label words in it (languages without shipped stems), else None."""
         label = parse_label(generation, lang)
-        if label is None and lang not in _STEMS and lang in self.label_words:
-            words = self.label_words[lang]
+        words_key = language_key(self.label_words, lang)
+        if label is None and language_key(_STEMS, lang) is None and words_key is not None:
+            words = self.label_words[words_key]
             found = [(m.start(), lab) for w, lab in zip(words, LABELS, strict=True)
                      for m in [re.search(re.escape(w), generation, re.IGNORECASE)] if m]
             label = min(found)[1] if found else None

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from selftt.errors import DataError
+from selftt.languages import get_language
 from selftt.tasks import readers
 from selftt.tasks.base import Example, Task, labelled_templates
 from selftt.tasks.qa_metrics import qa_exact_match, qa_f1
@@ -114,7 +115,7 @@ class QATask(Task):
         """The instruction to copy a span, then the context and the question."""
         lang = example["lang"]
         text, context_label, question_label = self.texts_for(lang, self.instructions)
-        colon = "：" if lang == "zh" else ": "
+        colon = get_language(lang).label_separator
         return f"{text}\n\n{context_label}{colon}{example['context']}\n{question_label}{colon}{example['question']}"
 
     def target(self, example: Example) -> str:

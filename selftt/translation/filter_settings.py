@@ -11,7 +11,7 @@ from typing import Literal
 
 from selftt.config_checks import check_range
 from selftt.errors import ConfigError
-from selftt.languages import get_language
+from selftt.languages import get_language, language_key
 from selftt.translation.language_id import supported
 from selftt.translation.length_bounds import DEFAULT_LENGTH_BOUNDS, estimate_length_bounds
 
@@ -120,11 +120,13 @@ class FilterSettings:
                 raise ConfigError(where, f"'{lang}' must be [lo, hi] with 0 < lo < hi, got {pair!r}")
 
     def _given(self, lang: str) -> tuple[float, float] | None:
-        code = get_language(lang, "translation.filters.length_bounds").code
-        for name, (lo, hi) in (self.length_bounds or {}).items():
-            if name == lang or get_language(name).code == code:
-                return float(lo), float(hi)
-        return None
+        """The given bounds serving ``lang`` (:func:`selftt.languages.language_key`), or None."""
+        get_language(lang, "translation.filters.length_bounds")
+        key = language_key(self.length_bounds or {}, lang)
+        if key is None:
+            return None
+        lo, hi = self.length_bounds[key]  # type: ignore[index]
+        return float(lo), float(hi)
 
     def bounds(self, lang: str) -> tuple[float, float]:
         """(lo, hi) of translation chars / source chars for target language ``lang``: the given
@@ -134,12 +136,13 @@ class FilterSettings:
         given = self._given(lang)
         if given is not None:
             return given
-        if lang not in DEFAULT_LENGTH_BOUNDS:
+        tuned = language_key(DEFAULT_LENGTH_BOUNDS, lang)  # "de" serves "de-DE"
+        if tuned is None:
             raise ConfigError(
                 "translation.filters.length_bounds",
                 f"no length bounds for language '{lang}': give [lo, hi] (translation chars / source chars)",
             )
-        return DEFAULT_LENGTH_BOUNDS[lang]
+        return DEFAULT_LENGTH_BOUNDS[tuned]
 
     def for_pair(self, src_lang: str, tgt_lang: str, shots: Sequence[tuple[str, str]]) -> FilterSettings:
         """These settings with length bounds for ``src_lang`` -> ``tgt_lang`` made explicit.
@@ -152,7 +155,7 @@ class FilterSettings:
         src, tgt = get_language(src_lang).code, get_language(tgt_lang).code
         if not self.length_ratio or self._given(tgt) is not None:
             return self
-        if src == "en" and tgt in DEFAULT_LENGTH_BOUNDS:
+        if language_key(["en"], src) and language_key(DEFAULT_LENGTH_BOUNDS, tgt):
             return self
         estimate = list(estimate_length_bounds(shots))
         return replace(self, length_bounds={**(self.length_bounds or {}), tgt: estimate})

@@ -1,7 +1,9 @@
 """Few-shot example pairs for the self-translation prompt.
 
 A shots file is JSON keyed by target language; each entry is a list of parallel pairs keyed by
-language code (BCP 47, matched ignoring case and deprecated forms: ``"ZH"`` finds ``"zh"``)::
+language code (BCP 47, matched ignoring case and deprecated forms: ``"ZH"`` finds ``"zh"``; a
+tag with a region or script finds a less specific one in the same script: ``"de-DE"`` and
+``"zh-Hans"`` find ``"de"`` and ``"zh"``, ``"zh-Hant"`` does not find Simplified ``"zh"``)::
 
     {"de": [{"en": "How old is she?", "de": "Wie alt ist sie?"}, ...], "zh": [...]}
 
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from selftt.errors import ConfigError, DataError
-from selftt.languages import get_language
+from selftt.languages import get_language, language_key
 from selftt.tasks.readers import deepest_line
 
 _PACKAGED = "assets/translation_shots.json"
@@ -40,16 +42,11 @@ def packaged_shots_path() -> Any:
 
 
 def _lookup(mapping: dict[str, Any], lang: str) -> Any:
-    """``mapping[lang]``, else the value of a key naming the same language tag (``"ZH"``, ``"zh"``)."""
-    if lang in mapping:
-        return mapping[lang]
-    for name, value in mapping.items():
-        try:
-            if get_language(name).code == lang:
-                return value
-        except ConfigError:
-            continue
-    return None
+    """The value of the key serving ``lang`` (:func:`selftt.languages.language_key`: the same tag in
+    any case, ``"ZH"`` for ``"zh"``, else a less specific tag in the same script, ``"de"`` for
+    ``"de-DE"``), or None."""
+    key = language_key(mapping, lang)
+    return None if key is None else mapping[key]
 
 
 def _name_or_number(text: str) -> bool:
