@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -69,12 +70,16 @@ def normalize_number(value: Any) -> str | None:
 
 def _read_tsv(path: Path) -> list[readers.Record]:
     """MGSM TSV: ``question<TAB>number`` (no header), ``question<TAB>worked answer<TAB>number``
-    (exemplars, no header), or any columns named by a header with ``question``."""
-    lines = Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
-    cells = [c.strip().lower() for c in next((ln for ln in lines if ln.strip()), "").split("\t")]
+    (exemplars, no header), or any columns named by a header with ``question``. Without a header
+    the layout is the one most lines have (ties: the first line's), so that one odd line, even
+    the first, is the line the column-count error names."""
+    lines = [ln for ln in Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines() if ln.strip()]
+    cells = [c.strip().lower() for c in (lines[0] if lines else "").split("\t")]
     if "question" in cells and ("answer" in cells or "answer_number" in cells):
         return readers.read_tsv(path, header=True)
-    columns = ("question", "answer", "answer_number") if len(cells) == 3 else ("question", "answer_number")
+    widths = Counter(ln.count("\t") + 1 for ln in lines)
+    width = max(widths, key=lambda w: (widths[w], w == len(cells)), default=len(cells))
+    columns = ("question", "answer", "answer_number") if width == 3 else ("question", "answer_number")
     return readers.read_tsv(path, columns=columns)
 
 

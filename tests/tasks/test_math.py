@@ -127,6 +127,26 @@ def test_load_mgsm_wrong_columns(tmp_path):
         MathTask().load(str(path), "de")
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("Frage eins?\t18\textra\nFrage zwei?\t7\nFrage drei?\t9\n", 1),  # the odd line is the first
+        ("Frage eins?\t18\nFrage zwei?\t7\textra\nFrage drei?\t9\n", 2),
+    ],
+)
+def test_load_mgsm_one_line_with_an_extra_column_is_named(tmp_path, text, line):
+    path = tmp_path / "mgsm_de.tsv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=at(path, line) + ".*expected 2 tab-separated columns.*got 3"):
+        MathTask().load(str(path), "de")
+
+
+def test_load_mgsm_exemplars_with_worked_answers(tmp_path):
+    path = tmp_path / "mgsm_de.tsv"
+    path.write_text("Frage eins?\tSchritt: 9 + 9 = 18.\t18\nFrage zwei?\t3 + 4 = 7.\t7\n", encoding="utf-8")
+    assert [e["final"] for e in MathTask().load(str(path), "de")] == ["18", "7"]
+
+
 def test_load_unknown_language_and_suffix(tmp_path, caplog):
     path = write_jsonl(tmp_path / "t.jsonl", [GSM])
     task = MathTask()
