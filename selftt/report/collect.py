@@ -230,6 +230,31 @@ def _dedupe_run_dirs(runs: list[Run], notes: list[str]) -> list[Run]:
     return sorted(kept, key=lambda r: str(r.path))
 
 
+def _note_unfinished(root: Path, notes: list[str], shown: int = 5) -> None:
+    """Note the run folders under ``root`` (a ``config.yaml``, written when a run starts) without a
+    ``results.json`` (written when it ends): runs that failed, were stopped or are still running."""
+    unfinished = sorted(p.parent for p in root.rglob("config.yaml") if not (p.parent / "results.json").exists())
+    if unfinished:
+        listed = ", ".join(f"`{d}`" for d in unfinished[:shown]) + (", ..." if len(unfinished) > shown else "")
+        notes.append(
+            f"{len(unfinished)} run folder(s) have no results.json (failed, stopped or still running; "
+            f"not in the tables): {listed}."
+        )
+
+
+def _note_nothing_kept(runs: list[Run], notes: list[str]) -> None:
+    """Note each run whose filters kept none of a language's self-translations: its method's name
+    says it trained on them, but it trained on its other components only."""
+    for run in runs:
+        for lang, entry in sorted(run.self_translation.items()):
+            if int(entry.get("total", 0)) > 0 and int(entry.get("kept", 0)) == 0:
+                notes.append(
+                    f"`{run.run_dir}` ({run.task}/{run.method} {_seeds([run.seed])}) kept 0 of {entry['total']} "
+                    f"self-translated examples in {lang}: it trained without them, so its cells do not "
+                    f"measure {run.method}."
+                )
+
+
 def collect(root: str | Path = "logs", stage: str | None = None, metric: str | None = None) -> Collection:
     """Read every ``results.json`` under ``root`` (of one ``stage`` if given) into cells, each run
     valued by ``metric`` where given (default: its ``primary_metric``).
@@ -238,7 +263,9 @@ def collect(root: str | Path = "logs", stage: str | None = None, metric: str | N
     is given and no file has it; bad files are skipped and listed in ``Collection.skipped``.
     """
     root = Path(root)
-    files = sorted(root.rglob("results.json")) if root.is_dir() else []
+    if not root.is_dir():
+        raise NoResultsError(f"{root} {'is not a folder' if root.exists() else 'does not exist'} (expected the runs' log folder)")
+    files = sorted(root.rglob("results.json"))
     if not files:
         raise NoResultsError(f"no results.json found under {root}")
     notes, skipped, runs, other_stage = [], [], [], Counter()
@@ -264,6 +291,8 @@ def collect(root: str | Path = "logs", stage: str | None = None, metric: str | N
             f"Only stage `{stage}` is reported: ignored {sum(other_stage.values())} results.json ({counts})."
         )
     runs = _dedupe_run_dirs(runs, notes)
+    _note_unfinished(root, notes)
+    _note_nothing_kept(runs, notes)
 
     tasks = sorted({r.task for r in runs}, key=task_rank)
     methods = order_methods({r.method for r in runs})

@@ -6,17 +6,19 @@ import json
 import shutil
 from pathlib import Path
 
-from selftt.report.collect import collect
+import pytest
+
+from selftt.report.collect import NoResultsError, collect
 
 
-def _run(root: Path, folder: str, seed: int, f1: float) -> Path:
+def _run(root: Path, folder: str, seed: int, f1: float, **extra) -> Path:
     """A finished QA run that recorded ``run_dir`` ``logs/zs/version_0``, wherever it now lies."""
     path = root / folder / "version_0" / "results.json"
     path.parent.mkdir(parents=True)
     result = {
         "format": 1, "stage": "fit", "method": "zero-shot", "task": "qa", "model": "m", "seed": seed, "step": 1,
         "run_dir": "logs/zs/version_0", "primary_metric": "f1", "translation_quality": {}, "settings": {},
-        "metrics": {"xquad_de": {"lang": "de", "n": 10, "f1": f1, "exact_match": f1}},
+        "metrics": {"xquad_de": {"lang": "de", "n": 10, "f1": f1, "exact_match": f1}}, **extra,
     }  # fmt: skip
     path.write_text(json.dumps(result), encoding="utf-8")
     return path
@@ -41,3 +43,37 @@ def test_a_copy_of_one_run_counts_once_and_is_named(tmp_path):
     collection = collect(tmp_path)
     assert _seeds(collection) == [0]
     assert any("has 2 results.json" in note and "kept the newest" in note for note in collection.notes)
+
+
+def test_run_folders_without_results_are_noted_not_counted(tmp_path):
+    _run(tmp_path, "zs", 0, 20.0)
+    (tmp_path / "zs" / "version_0" / "config.yaml").write_text("seed_everything: 0\n", encoding="utf-8")
+    for name in ("stopped", "failed"):
+        (tmp_path / name / "version_0").mkdir(parents=True)
+        (tmp_path / name / "version_0" / "config.yaml").write_text("seed_everything: 0\n", encoding="utf-8")
+    collection = collect(tmp_path)
+    assert _seeds(collection) == [0]
+    (note,) = [n for n in collection.notes if "no results.json" in n]
+    assert note.startswith("2 run folder(s)") and "failed/version_0" in note and "stopped/version_0" in note
+    assert "zs/version_0" not in note
+
+
+@pytest.mark.parametrize(("make", "says"), [(None, "does not exist"), ("file", "is not a folder")])
+def test_a_logs_path_that_is_not_a_folder_says_so(tmp_path, make, says):
+    path = tmp_path / "logs"
+    if make == "file":
+        path.write_text("", encoding="utf-8")
+    with pytest.raises(NoResultsError, match=f"{path} {says}"):
+        collect(path)
+
+
+def test_a_self_translate_train_run_whose_filters_kept_nothing_is_noted(tmp_path):
+    kept = {"de": {"kept": 12, "total": 40}}
+    _run(tmp_path, "a", 0, 20.0, method="stt", run_dir="logs/a/version_0", self_translation=kept)
+    empty = {"de": {"kept": 0, "total": 40}}
+    _run(tmp_path, "b", 1, 21.0, method="stt", run_dir="logs/b/version_0", self_translation=empty)
+    notes = [n for n in collect(tmp_path).notes if "kept 0 of" in n]
+    assert notes == [
+        "`logs/b/version_0` (qa/stt seed 1) kept 0 of 40 self-translated examples in de: it trained "
+        "without them, so its cells do not measure stt."
+    ]
