@@ -26,6 +26,7 @@ from selftt.modules import SelfTTModule
 from selftt.training.adapter_export import AdapterExport
 from selftt.training.adapter_sync import AdapterSyncCheck
 from selftt.training.hparams import SaveConfigAndHParams
+from selftt.training.interrupt_note import InterruptNote
 from selftt.training.lr_monitor import LearningRateLog
 from selftt.training.nonfinite_loss import StopOnNonFiniteLoss
 from selftt.training.prediction_writer import PredictionWriter
@@ -34,6 +35,7 @@ from selftt.training.rng_state import TrainingRNGState
 from selftt.training.throughput import TrainingThroughput
 from selftt.training.trainer import SelfTTTrainer, check_checkpoint, is_checkpoint_file_path
 from selftt.translation.callback import SelfTranslateCallback
+from selftt.unknown_key import explain_unknown_key
 
 TRAINER_DEFAULTS = {
     "logger": {
@@ -73,7 +75,8 @@ class SelfTTArgumentParser(LightningArgumentParser):
 
     def parse_args(self, args=None, *more, **kwargs):
         """jsonargparse's ``parse_args``, refusing ``--<linked key>`` on the command line."""
-        for arg in sys.argv[1:] if args is None else args:
+        self.__dict__["_selftt_argv"] = list(sys.argv[1:] if args is None else args)
+        for arg in self._selftt_argv:
             if isinstance(arg, str) and arg.startswith("--"):
                 self.check_not_linked(arg[2:].partition("=")[0])
         return super().parse_args(args, *more, **kwargs)
@@ -90,7 +93,15 @@ class SelfTTArgumentParser(LightningArgumentParser):
     def error(self, message: str, ex: Exception | None = None):
         if not self.exit_on_error:  # jsonargparse probing alternatives: keep its behaviour
             return super().error(message, ex)
-        sys.stderr.write(f"selftt: error: {one_line_parser_error(message)}\n")
+        argv = [a for a in self.__dict__.get("_selftt_argv", sys.argv[1:]) if isinstance(a, str)]
+        subcommands = self._subcommands_action
+        if subcommands is not None:  # the main parser: argv starts with the subcommand
+            name = argv[0] if argv else ""
+            subparser = subcommands.choices.get(name, self)
+        else:  # a subcommand's parser, given the arguments after the subcommand
+            name, subparser = self.prog.split()[-1], self
+        unknown = explain_unknown_key(message, subparser, _config_file_args(argv), name)
+        sys.stderr.write(f"selftt: error: {unknown or one_line_parser_error(message)}\n")
         self.exit(2)
 
 
@@ -119,7 +130,7 @@ def one_line_parser_error(message: str, limit: int = 400) -> str:
 
 def _default_callbacks() -> list:
     """Always added by LightningCLI, besides those a config lists (fresh instances per run)."""
-    return [LearningRateLog(), AdapterSyncCheck(), StopOnNonFiniteLoss(), TrainingRNGState()]
+    return [LearningRateLog(), AdapterSyncCheck(), StopOnNonFiniteLoss(), TrainingRNGState(), InterruptNote()]
 
 
 class SelfTTCLI(LightningCLI):
