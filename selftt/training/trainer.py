@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
-from lightning.pytorch.callbacks import ModelSummary
+from lightning.pytorch.callbacks import ModelSummary, ProgressBar
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.strategies import FSDPStrategy
 
@@ -82,6 +82,11 @@ def check_launch(num_nodes: int, num_devices: int) -> None:
             f"trainer.devices {num_devices} = {num_nodes * num_devices}; set them to torchrun's --nnodes and "
             "--nproc_per_node (and trainer.strategy ddp)",
         )
+
+
+def _no_zero_step_stop(record: logging.LogRecord) -> bool:
+    """A logging filter: drop Lightning's "stopped: `max_steps=0` reached" (``translate`` trains nothing)."""
+    return "`max_steps=0` reached" not in record.getMessage()
 
 
 class SelfTTTrainer(Trainer):
@@ -173,10 +178,17 @@ class SelfTTTrainer(Trainer):
         if push_to_hub is not None and export is None:
             raise ConfigError("push_to_hub", "needs --export DIR: the folder that is uploaded")
         translation = next((c for c in self.callbacks if isinstance(c, SelfTranslateCallback)), None)
-        self.callbacks = [c for c in self.callbacks if not isinstance(c, ModelSummary)]
+        # Nothing is trained: no model summary, no epoch/step bar (the translator shows its own),
+        # and not Lightning's "`Trainer.fit` stopped: `max_steps=0` reached." line.
+        self.callbacks = [c for c in self.callbacks if not isinstance(c, (ModelSummary, ProgressBar))]
         self.fit_loop.epoch_loop.max_steps = 0
         self.num_sanity_val_steps = 0
-        self.fit(model, datamodule=datamodule)
+        lightning_info = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+        lightning_info.addFilter(_no_zero_step_stop)
+        try:
+            self.fit(model, datamodule=datamodule)
+        finally:
+            lightning_info.removeFilter(_no_zero_step_stop)
         if export is None or not self.is_global_zero:
             return
         if translation is None or not translation.outcomes:

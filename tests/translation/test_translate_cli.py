@@ -105,7 +105,10 @@ def test_translate_writes_the_data_set_and_trains_nothing(tmp_path, write_config
     result = run_selftt(["translate", "--config", str(config)], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert next((tmp_path / "cache").glob("*/dataset.jsonl")).is_file()
-    assert "Trainable params" not in result.stdout + result.stderr  # no model summary: nothing is trained
+    output = result.stdout + result.stderr
+    assert "Trainable params" not in output  # no model summary: nothing is trained
+    assert "max_steps=0" not in output and "Epoch 0" not in output  # nor Lightning's stop line or epoch bar
+    assert "self-translating en->de" in output  # the translator's own bar
     assert not list(tmp_path.rglob("*.ckpt")) and not list(tmp_path.rglob("adapter_model.safetensors"))
 
 
