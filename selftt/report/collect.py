@@ -213,20 +213,37 @@ def find_mismatch(entries: list[Entry]) -> str | None:
     return "; ".join(parts) or None
 
 
+def _predictions_found(run: Run) -> int:
+    """How many of the run's eval sets have their predictions file on disk."""
+    return sum(s.predictions is not None and s.predictions.is_file() for s in run.scores)
+
+
+def _at_recorded_place(run: Run) -> bool:
+    """Whether the results.json lies in the folder its ``run_dir`` names (the recorded path may be
+    relative to where the run started: compared by its ending)."""
+    recorded = Path(run.run_dir).parts
+    return bool(recorded) and run.path.resolve().parent.parts[-len(recorded) :] == recorded
+
+
 def _dedupe_run_dirs(runs: list[Run], notes: list[str]) -> list[Run]:
     """One run per recorded ``run_dir`` *and* identity (task, method, seed): copies of one run count
-    once (the newest kept, with a note), while different runs that recorded the same ``run_dir`` (made
-    on two machines, or moved into separate folders afterwards) are all kept."""
+    once, while different runs that recorded the same ``run_dir`` (made on two machines, or moved
+    into separate folders afterwards) are all kept. Of copies, the one kept has the most of its
+    prediction files, then lies where it was recorded (not a backup copied later), then is the
+    newest; a note names it."""
     by_dir: dict[tuple, list[Run]] = defaultdict(list)
     for run in runs:
         by_dir[run.run_dir, run.task, run.method, run.seed].append(run)
     kept = []
     for (run_dir, *_), group in by_dir.items():
-        group.sort(key=lambda r: (r.mtime, str(r.path)))
+        group.sort(key=lambda r: (_predictions_found(r), _at_recorded_place(r), r.mtime, str(r.path)))
         kept.append(group[-1])
         if len(group) > 1:
             files = ", ".join(f"`{r.path}`" for r in group)
-            notes.append(f"Run dir `{run_dir}` has {len(group)} results.json ({files}); kept the newest.")
+            notes.append(
+                f"Run dir `{run_dir}` has {len(group)} results.json ({files}); kept `{group[-1].path}` "
+                "(most prediction files, then at its recorded place, then the newest)."
+            )
     return sorted(kept, key=lambda r: str(r.path))
 
 

@@ -34,15 +34,33 @@ def test_runs_that_recorded_the_same_run_dir_on_two_machines_are_all_kept(tmp_pa
         _run(tmp_path, f"machine{seed}", seed, 20.0 + seed)
     collection = collect(tmp_path)
     assert _seeds(collection) == [0, 1, 2]
-    assert not any("kept the newest" in note for note in collection.notes)
+    assert not any("results.json (" in note for note in collection.notes)
 
 
-def test_a_copy_of_one_run_counts_once_and_is_named(tmp_path):
-    first = _run(tmp_path, "zs", 0, 20.0)
-    shutil.copytree(first.parent.parent, tmp_path / "zs_backup")
-    collection = collect(tmp_path)
+def test_a_copy_of_one_run_counts_once_and_the_original_is_kept(tmp_path):
+    logs = tmp_path / "logs"
+    first = _run(logs, "zs", 0, 20.0)  # where it recorded itself: logs/zs/version_0
+    shutil.copytree(first.parent.parent, logs / "zs_backup")  # a later copy: newer, elsewhere
+    (logs / "zs_backup" / "version_0" / "results.json").touch()
+    collection = collect(logs)
     assert _seeds(collection) == [0]
-    assert any("has 2 results.json" in note and "kept the newest" in note for note in collection.notes)
+    (cell,) = collection.cells.values()
+    assert cell.entries[0].run.path == first
+    assert any("has 2 results.json" in note and f"kept `{first}`" in note for note in collection.notes)
+
+
+def test_of_copies_the_one_with_its_predictions_is_kept(tmp_path):
+    logs = tmp_path / "logs"
+    first = _run(logs, "zs", 0, 20.0)
+    shutil.copytree(first.parent.parent, logs / "zs_backup")
+    copy = logs / "zs_backup" / "version_0" / "results.json"
+    data = json.loads(copy.read_text(encoding="utf-8"))
+    data["metrics"]["xquad_de"]["predictions"] = "predictions/xquad_de.jsonl"
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    (copy.parent / "predictions").mkdir()
+    (copy.parent / "predictions" / "xquad_de.jsonl").write_text("", encoding="utf-8")
+    (cell,) = collect(logs).cells.values()
+    assert cell.entries[0].run.path == copy  # the original's predictions are gone
 
 
 def test_run_folders_without_results_are_noted_not_counted(tmp_path):
