@@ -157,11 +157,11 @@ class SelfTTDataModule(LightningDataModule):
             self.val_sets_loaded += load_eval_sets(
                 self.task, self.val_sets, "data.val_sets", [s.name for s in self.val_sets_loaded]
             )
-            self.val_data = [self._encode(s.examples, s.key, s.name) for s in self.val_sets_loaded]
+            self.val_data = [self._encode(s.examples, s.key, s.name, eval_set=True) for s in self.val_sets_loaded]
             self.val_set_names = [s.name for s in self.val_sets_loaded]
         elif stage == "test":
             self.test_sets_loaded = load_eval_sets(self.task, self._test_sets(), self._test_key(), [])
-            self.test_data = [self._encode(s.examples, s.key, s.name) for s in self.test_sets_loaded]
+            self.test_data = [self._encode(s.examples, s.key, s.name, eval_set=True) for s in self.test_sets_loaded]
             self.test_set_names = [s.name for s in self.test_sets_loaded]
         elif stage == "predict":
             self.test_sets_loaded = load_eval_sets(self.task, self._test_sets(), self._test_key(), [])
@@ -297,10 +297,11 @@ class SelfTTDataModule(LightningDataModule):
                 return self._split_holdout(self.task.load(comp.path, comp.lang, split=comp.split), comp)[1]
         return []
 
-    def _encode(self, examples: list[Example], key: str, source: str) -> list[dict]:
+    def _encode(self, examples: list[Example], key: str, source: str, eval_set: bool = False) -> list[dict]:
         return encode_examples(
-            examples, self.task, self.formatter, self.tokenizer, self.max_length, key=key, source=source
-        )
+            examples, self.task, self.formatter, self.tokenizer, self.max_length, key=key, source=source,
+            eval_set=eval_set,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ loaders
     def per_device_batch_size(self) -> int:

@@ -67,11 +67,13 @@ def encode_examples(
     max_length: int,
     key: str,
     source: str,
+    eval_set: bool = False,
 ) -> list[dict]:
     """``encode_pair`` of every example's (prompt, target), each item with the example's ``id``.
 
     Pairs longer than ``max_length`` tokens are dropped with a warning naming ``source`` (the
-    file or component) and their count.
+    file or component) and their count. For an ``eval_set`` the warning says that only its loss
+    loses them: its generation metrics (accuracy, F1, ...) score every example.
 
     Raises:
         DataError: ``examples`` is empty (``source`` names where they came from).
@@ -89,9 +91,11 @@ def encode_examples(
             item["id"] = example["id"]
             encoded.append(item)
     if stats.too_long:
+        scope = " from its loss only (its generation metrics score all of them)" if eval_set else ""
         log.warning(
-            "%s: dropped %d of %d examples longer than data.max_length=%d", source, stats.too_long, len(examples), max_length
-        )
+            "%s: dropped %d of %d examples longer than data.max_length=%d%s",
+            source, stats.too_long, len(examples), max_length, scope,
+        )  # fmt: skip
     if stats.prefix_mismatch:
         log.warning(
             "%s: %d prompts tokenized differently inside prompt+answer; encoded the two parts apart",

@@ -320,3 +320,14 @@ def test_a_tokenizer_object_is_used_as_it_is(make_dm, tiny_model):
     dm.setup("fit")
     assert dm.tokenizer is tokenizer
     assert dm.hparams["tokenizer"] == tokenizer.name_or_path
+
+
+def test_an_eval_sets_too_long_examples_leave_its_loss_only(make_dm, tmp_path, caplog):
+    path = tmp_path / "long.tsv"
+    rows = [f"Anna hat {a} Äpfel.{' Wirklich.' * (300 if a == 0 else 0)} Wie viele?\t{a}" for a in range(4)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    dm = make_dm(val_sets=[EvalSet(path=str(path), lang="de")])
+    with caplog.at_level("WARNING"):
+        dm.setup("fit")
+    assert "long_de: dropped 1 of 4 examples longer than data.max_length=256 from its loss only" in caplog.text
+    assert len(dm.val_sets_loaded[0].examples) == 4  # what generation scores

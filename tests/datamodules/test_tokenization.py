@@ -132,6 +132,10 @@ def test_encode_examples_keeps_ids_and_drops_only_the_too_long(tok, caplog):
     encoded = encode_examples(examples, task, formatter, tok, short + 1, key="data.val_sets[0]", source="dev.jsonl")
     assert [item["id"] for item in encoded] == ["q0"]
     assert "dev.jsonl: dropped 1 of 2 examples longer than data.max_length" in caplog.text
+    assert "loss only" not in caplog.text  # training data: the examples are gone
+    caplog.clear()
+    encode_examples(examples, task, formatter, tok, short + 1, key="data.val_sets[0]", source="dev.jsonl", eval_set=True)
+    assert f"longer than data.max_length={short + 1} from its loss only (its generation metrics score all" in caplog.text
     with pytest.raises(ConfigError, match=r"data\.max_length.*all 2 examples of data\.val_sets\[0\] \(dev\.jsonl\)"):
         encode_examples(examples, task, formatter, tok, 5, key="data.val_sets[0]", source="dev.jsonl")
     with pytest.raises(DataError, match="dev.jsonl"):
