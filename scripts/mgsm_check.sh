@@ -4,7 +4,7 @@
 # in de, ru, th and zh; the report also shows zero-shot on questions 1-4):
 #   FewShot: the untrained model, MGSM's first 4 questions (question, final number) as in-context
 #            examples (engine: vLLM when SELFTT_VLLM_PYTHON names its Python, else hf);
-#   zero-shot transfer: LoRA on 400 GSM8K training examples (English), then MGSM.
+#   zero-shot transfer: LoRA on 400 GSM8K training examples (English), then MGSM (same engine).
 # Configuration: configs/experiment/study/mgsm_check.yaml; runs under logs/study/mgsm-*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +18,4 @@ done
 sets="${sets%,}]"
 python -m selftt validate --config "$config" --data.val_sets "$sets" \
   --trainer.logger.init_args.name mgsm-fewshot --model.engine.name "$engine"
-python -m selftt fit --config "$config"
+python -m selftt fit --config "$config" --model.engine.name "$engine"

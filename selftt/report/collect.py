@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,10 +248,17 @@ def _dedupe_run_dirs(runs: list[Run], notes: list[str]) -> list[Run]:
     return sorted(kept, key=lambda r: str(r.path))
 
 
-def _note_unfinished(root: Path, notes: list[str], shown: int = 5) -> None:
+def _under(path: Path, folders: list[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(folder) for folder in folders)
+
+
+def _note_unfinished(root: Path, notes: list[str], left_out: list[Path], shown: int = 5) -> None:
     """Note the run folders under ``root`` (a ``config.yaml``, written when a run starts) without a
     ``results.json`` (written when it ends): runs that failed, were stopped or are still running."""
-    unfinished = sorted(p.parent for p in root.rglob("config.yaml") if not (p.parent / "results.json").exists())
+    unfinished = sorted(
+        p.parent for p in root.rglob("config.yaml") if not (p.parent / "results.json").exists() and not _under(p, left_out)
+    )
     if unfinished:
         listed = ", ".join(f"`{d}`" for d in unfinished[:shown]) + (", ..." if len(unfinished) > shown else "")
         notes.append(
@@ -272,17 +280,21 @@ def _note_nothing_kept(runs: list[Run], notes: list[str]) -> None:
                 )
 
 
-def collect(root: str | Path = "logs", stage: str | None = None, metric: str | None = None) -> Collection:
+def collect(
+    root: str | Path = "logs", stage: str | None = None, metric: str | None = None, skip: Sequence[str | Path] = ()
+) -> Collection:
     """Read every ``results.json`` under ``root`` (of one ``stage`` if given) into cells, each run
     valued by ``metric`` where given (default: its ``primary_metric``).
 
     Raises :class:`NoResultsError` when there is no ``results.json`` at all, or when ``metric``
     is given and no file has it; bad files are skipped and listed in ``Collection.skipped``.
+    Folders in ``skip`` (under ``root``) are left out, with a note.
     """
     root = Path(root)
     if not root.is_dir():
         raise NoResultsError(f"{root} {'is not a folder' if root.exists() else 'does not exist'} (expected the runs' log folder)")
-    files = sorted(root.rglob("results.json"))
+    left_out = [Path(s).resolve() for s in skip]
+    files = sorted(p for p in root.rglob("results.json") if not _under(p, left_out))
     if not files:
         raise NoResultsError(f"no results.json found under {root}")
     notes, skipped, runs, other_stage = [], [], [], Counter()
@@ -308,7 +320,8 @@ def collect(root: str | Path = "logs", stage: str | None = None, metric: str | N
             f"Only stage `{stage}` is reported: ignored {sum(other_stage.values())} results.json ({counts})."
         )
     runs = _dedupe_run_dirs(runs, notes)
-    _note_unfinished(root, notes)
+    _note_unfinished(root, notes, left_out)
+    notes.extend(f"Left out `{s}` (the study shipped with selftt): report it with `--logs {s}`." for s in skip)
     _note_nothing_kept(runs, notes)
 
     tasks = sorted({r.task for r in runs}, key=task_rank)

@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from selftt.errors import SelfTTError
@@ -62,6 +63,11 @@ def write_csv(coll, path: Path) -> Path:
     return path
 
 
+SHIPPED_STUDY = "logs/study"
+"""The study committed with selftt (``scripts/run_study.py``): a plain ``report`` (no ``--logs``)
+leaves it out, so that a user's own runs are not mixed with it."""
+
+
 def write_report(
     logs: str | Path = "logs",
     out: str | Path | None = None,
@@ -69,18 +75,19 @@ def write_report(
     baseline: str = "zero-shot",
     metric: str | None = None,
     check_baseline: bool = False,
+    skip: Sequence[str | Path] = (),
 ) -> Path:
     """Collect every ``results.json`` under ``logs`` and write the report files into ``out``
     (default ``<logs>/report``); return ``out``. ``metric`` (e.g. ``exact_match``) replaces each
     run's primary metric in every table and statistic. Raises ``NoResultsError`` if there is no
     results.json (of ``stage``; with ``metric``: none that has it), ``ReportOptionError`` for a
     ``metric`` that is a set's count or name, and with ``check_baseline`` for a ``baseline``
-    no run has."""
+    no run has. Folders in ``skip`` are left out (with a note)."""
     if metric is not None and metric in NOT_METRICS:
         raise ReportOptionError(
             f"--metric must name a metric of the runs (e.g. f1, exact_match, accuracy), got {metric!r}"
         )
-    coll = collect(logs, stage=stage, metric=metric)
+    coll = collect(logs, stage=stage, metric=metric, skip=skip)
     if check_baseline and baseline not in coll.methods:
         methods = ", ".join(coll.methods)
         raise ReportOptionError(f"--baseline {baseline!r}: no run has this method; the methods: {methods}")
@@ -100,7 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="selftt report", description="Tables and figures from the results.json of finished runs."
     )
-    parser.add_argument("--logs", default="logs", help="root searched for **/results.json (default: logs)")
+    parser.add_argument(
+        "--logs",
+        default=None,
+        help=f"root searched for **/results.json (default: logs, without the study shipped with selftt, "
+        f"{SHIPPED_STUDY}: report it with --logs {SHIPPED_STUDY})",
+    )
     parser.add_argument("--out", default=None, help="output directory (default: <logs>/report)")
     parser.add_argument("--stage", choices=("fit", "validate", "test"), default=None, help="only this stage")
     parser.add_argument(
@@ -121,12 +133,13 @@ def report_main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         out = write_report(
-            args.logs,
+            args.logs or "logs",
             args.out,
             stage=args.stage,
             baseline=args.baseline or "zero-shot",
             metric=args.metric,
             check_baseline=args.baseline is not None,
+            skip=[SHIPPED_STUDY] if args.logs is None and Path(SHIPPED_STUDY).is_dir() else [],
         )
     except (NoResultsError, ReportOptionError) as err:
         print(f"selftt report: {err}", file=sys.stderr)

@@ -284,6 +284,19 @@ def test_report_main(logs, tmp_path, capsys):
         assert str(logs / "report" / name) in printed and (logs / "report" / name).is_file()
 
 
+def test_a_plain_report_leaves_the_shipped_study_out(tmp_path, monkeypatch, capsys):
+    _write(tmp_path / "logs", "mine", _result("math", "zero-shot", 0, {"mgsm_de": ("de", 40)}))
+    _write(tmp_path / "logs" / "study", "theirs", _result("math", "stt", 0, {"mgsm_de": ("de", 45)}))
+    monkeypatch.chdir(tmp_path)
+    assert report_main([]) == 0
+    csv_text = (tmp_path / "logs" / "report" / "results.csv").read_text(encoding="utf-8")
+    assert "zero-shot" in csv_text and "stt" not in csv_text
+    md = (tmp_path / "logs" / "report" / "report.md").read_text(encoding="utf-8")
+    assert "Left out `logs/study` (the study shipped with selftt): report it with `--logs logs/study`." in md
+    assert report_main(["--logs", "logs"]) == 0  # named explicitly: everything under it
+    assert "stt" in (tmp_path / "logs" / "report" / "results.csv").read_text(encoding="utf-8")
+
+
 def test_only_bad_files_still_writes_report(tmp_path):
     root = tmp_path / "logs"
     _write(root, "broken", "[1, 2]")
