@@ -5,7 +5,8 @@
 #   FewShot: the untrained model, MGSM's first 4 questions (question, final number) as in-context
 #            examples (engine: vLLM when SELFTT_VLLM_PYTHON names its Python, else hf);
 #   zero-shot transfer: LoRA on 400 GSM8K training examples (English), then MGSM (same engine).
-# Configuration: configs/experiment/study/mgsm_check.yaml; runs under logs/study/mgsm-*.
+# Configuration: configs/experiment/study/mgsm_check.yaml; runs under logs/mgsm-check/ (beside the
+# study, not in its report), then: python -m selftt report --logs logs/mgsm-check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=configs/experiment/study/mgsm_check.yaml
@@ -17,5 +18,6 @@ for lang in de ru th zh; do
 done
 sets="${sets%,}]"
 python -m selftt validate --config "$config" --data.val_sets "$sets" \
-  --trainer.logger.init_args.name mgsm-fewshot --model.engine.name "$engine"
+  --trainer.logger.init_args.name fewshot --model.engine.name "$engine"
 python -m selftt fit --config "$config" --model.engine.name "$engine"
+python -m selftt report --logs logs/mgsm-check

@@ -321,7 +321,7 @@ def collect(
         )
     runs = _dedupe_run_dirs(runs, notes)
     _note_unfinished(root, notes, left_out)
-    notes.extend(f"Left out `{s}` (the study shipped with selftt): report it with `--logs {s}`." for s in skip)
+    notes.extend(f"Left out `{s}` (runs shipped with selftt): report them with `--logs {s}`." for s in skip)
     _note_nothing_kept(runs, notes)
 
     tasks = sorted({r.task for r in runs}, key=task_rank)

@@ -63,9 +63,9 @@ def write_csv(coll, path: Path) -> Path:
     return path
 
 
-SHIPPED_STUDY = "logs/study"
-"""The study committed with selftt (``scripts/run_study.py``): a plain ``report`` (no ``--logs``)
-leaves it out, so that a user's own runs are not mixed with it."""
+SHIPPED = ("logs/study", "logs/mgsm-check")
+"""The runs committed with selftt (``scripts/run_study.py``, ``scripts/mgsm_check.sh``): a plain
+``report`` (no ``--logs``) leaves them out, so that a user's own runs are not mixed with them."""
 
 
 def write_report(
@@ -110,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--logs",
         default=None,
-        help=f"root searched for **/results.json (default: logs, without the study shipped with selftt, "
-        f"{SHIPPED_STUDY}: report it with --logs {SHIPPED_STUDY})",
+        help=f"root searched for **/results.json (default: logs, without the runs shipped with selftt, "
+        f"{' and '.join(SHIPPED)}: report one with --logs {SHIPPED[0]})",
     )
     parser.add_argument("--out", default=None, help="output directory (default: <logs>/report)")
     parser.add_argument("--stage", choices=("fit", "validate", "test"), default=None, help="only this stage")
@@ -139,7 +139,7 @@ def report_main(argv: list[str] | None = None) -> int:
             baseline=args.baseline or "zero-shot",
             metric=args.metric,
             check_baseline=args.baseline is not None,
-            skip=[SHIPPED_STUDY] if args.logs is None and Path(SHIPPED_STUDY).is_dir() else [],
+            skip=[s for s in SHIPPED if Path(s).is_dir()] if args.logs is None else [],
         )
     except (NoResultsError, ReportOptionError) as err:
         print(f"selftt report: {err}", file=sys.stderr)

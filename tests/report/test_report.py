@@ -292,7 +292,7 @@ def test_a_plain_report_leaves_the_shipped_study_out(tmp_path, monkeypatch, caps
     csv_text = (tmp_path / "logs" / "report" / "results.csv").read_text(encoding="utf-8")
     assert "zero-shot" in csv_text and "stt" not in csv_text
     md = (tmp_path / "logs" / "report" / "report.md").read_text(encoding="utf-8")
-    assert "Left out `logs/study` (the study shipped with selftt): report it with `--logs logs/study`." in md
+    assert "Left out `logs/study` (runs shipped with selftt): report them with `--logs logs/study`." in md
     assert report_main(["--logs", "logs"]) == 0  # named explicitly: everything under it
     assert "stt" in (tmp_path / "logs" / "report" / "results.csv").read_text(encoding="utf-8")
 
