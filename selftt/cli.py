@@ -46,9 +46,15 @@ TRAINER_DEFAULTS = {
 
 
 class SelfTTArgumentParser(LightningArgumentParser):
-    """Reports a bad command line or config as one line naming the key (not the whole usage), and
+    """Refuses abbreviated options (``--data.batch`` for ``--data.batch_size``), reports a bad
+    command line or config as one line naming the key (not the whole usage), and
     refuses a value for a key that a link sets (``data.tokenizer`` from ``model.model_name_or_path``)
     wherever it is given: jsonargparse would drop it from a config file without a word."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        # "--data.batch 6" must not silently set data.batch_size (argparse's prefix matching)
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def link_arguments(self, source, target, compute_fn=None, apply_on: str = "parse") -> None:
         """jsonargparse's ``link_arguments``; a link applied on parse is remembered, to refuse its target."""

@@ -59,3 +59,10 @@ def test_a_key_unlike_any_option_lists_its_sections_options(write_config, capsys
     assert "config key 'model.lora.rank'" in message and "did you mean" not in message
     taken = message.partition("'model.lora' takes: ")[2].split(", ")
     assert {"r", "alpha", "dropout"} <= set(taken)
+
+
+@pytest.mark.parametrize(("given", "meant"), [("--data.batch", "data.batch_size"), ("--trainer.max_step", "trainer.max_steps")])
+def test_an_abbreviated_option_is_refused_not_expanded(write_config, capsys, given, meant):
+    """argparse would read "--data.batch 6" as --data.batch_size 6 without a word."""
+    message = _error(["fit", "--config", str(write_config()), given, "6"], capsys)
+    assert message.endswith(f"did you mean '{meant}'?")

@@ -78,12 +78,13 @@ class Language:
     letters: regex.Pattern[str] | None
     """Matches one character of the script (None if Unicode has no such script)."""
     fallbacks: tuple[str, ...] = ()
-    """Less specific tags of the same language in the same script, most specific first: what a
+    """Other tags of the same language in the same script, most specific first: what a
     per-language table (shots, instructions, length bounds) is searched for when it has no entry
-    for :attr:`code` (:func:`language_key`). ``"de-DE"`` -> ``("de",)``; ``"zh-Hans-CN"`` ->
-    ``("zh-Hans", "zh")``; ``"zh-TW"`` -> ``("zh-Hant",)`` and ``"zh-Hant"`` -> ``()``, since plain
-    ``zh`` is Simplified (CLDR likely script) and Traditional text must not get Simplified shots;
-    ``"sr-Latn"`` -> ``()`` (``sr`` is Cyrillic)."""
+    for :attr:`code` (:func:`language_key`): the language with its script, then the bare language
+    if that is its CLDR likely script. ``"de-DE"`` -> ``("de-Latn", "de")``; ``"zh-CN"`` and
+    ``"zh-Hans-CN"`` -> ``("zh-Hans", "zh")``; ``"zh"`` -> ``("zh-Hans",)``; ``"zh-TW"`` ->
+    ``("zh-Hant",)`` and ``"zh-Hant"`` -> ``()``, since plain ``zh`` is Simplified and Traditional
+    text must not get Simplified shots; ``"sr-Latn"`` -> ``()`` (``sr`` is Cyrillic)."""
 
     @property
     def spaced(self) -> bool:
@@ -167,8 +168,8 @@ def _language(code: str) -> Language | str:
     decimal, group = _numbers_locale(tag)
     base_script = langcodes.get(tag.language).maximize().script
     fallbacks: list[str] = []
-    if (tag.territory or tag.variants) and (tag.script or base_script != script):
-        fallbacks.append(f"{tag.language}-{script}")  # zh-TW -> zh-Hant, sr-Latn-RS -> sr-Latn
+    if str(tag) != f"{tag.language}-{script}":
+        fallbacks.append(f"{tag.language}-{script}")  # zh-TW -> zh-Hant, zh-CN -> zh-Hans, de -> de-Latn
     if str(tag) != tag.language and base_script == script:
         fallbacks.append(tag.language)  # de-DE -> de, never zh-Hant -> zh
     return Language(

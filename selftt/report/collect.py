@@ -255,15 +255,16 @@ def _under(path: Path, folders: list[Path]) -> bool:
 
 def _note_unfinished(root: Path, notes: list[str], left_out: list[Path], shown: int = 5) -> None:
     """Note the run folders under ``root`` (a ``config.yaml``, written when a run starts) without a
-    ``results.json`` (written when it ends): runs that failed, were stopped or are still running."""
+    ``results.json`` (written when it ends): runs that failed, were stopped or are still running,
+    and ``translate`` runs (they train and evaluate nothing)."""
     unfinished = sorted(
         p.parent for p in root.rglob("config.yaml") if not (p.parent / "results.json").exists() and not _under(p, left_out)
     )
     if unfinished:
         listed = ", ".join(f"`{d}`" for d in unfinished[:shown]) + (", ..." if len(unfinished) > shown else "")
         notes.append(
-            f"{len(unfinished)} run folder(s) have no results.json (failed, stopped or still running; "
-            f"not in the tables): {listed}."
+            f"{len(unfinished)} run folder(s) have no results.json (failed, stopped or still running, "
+            f"or a `translate` run, which writes none; not in the tables): {listed}."
         )
 
 
@@ -296,7 +297,10 @@ def collect(
     left_out = [Path(s).resolve() for s in skip]
     files = sorted(p for p in root.rglob("results.json") if not _under(p, left_out))
     if not files:
-        raise NoResultsError(f"no results.json found under {root}")
+        outside = ""
+        if skip:
+            outside = f" outside {', '.join(map(str, skip))} (runs shipped with selftt: report them with --logs {skip[0]})"
+        raise NoResultsError(f"no results.json found under {root}{outside}")
     notes, skipped, runs, other_stage = [], [], [], Counter()
     for path in files:
         try:

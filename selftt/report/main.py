@@ -105,7 +105,9 @@ def write_report(
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="selftt report", description="Tables and figures from the results.json of finished runs."
+        prog="selftt report",
+        description="Tables and figures from the results.json of finished runs.",
+        allow_abbrev=False,
     )
     parser.add_argument(
         "--logs",

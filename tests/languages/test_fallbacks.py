@@ -23,17 +23,19 @@ from selftt.translation.shots import load_shots
 @pytest.mark.parametrize(
     ("code", "canonical", "fallbacks"),
     [
-        ("de-DE", "de-DE", ("de",)),
-        ("de_DE", "de-DE", ("de",)),
-        ("ru-RU", "ru-RU", ("ru",)),
+        ("de-DE", "de-DE", ("de-Latn", "de")),
+        ("de_DE", "de-DE", ("de-Latn", "de")),
+        ("ru-RU", "ru-RU", ("ru-Cyrl", "ru")),
         ("zh-Hans", "zh-Hans", ("zh",)),
-        ("zh-CN", "zh-CN", ("zh",)),
+        ("zh-CN", "zh-CN", ("zh-Hans", "zh")),
         ("zh-Hans-CN", "zh-Hans-CN", ("zh-Hans", "zh")),
+        ("zh", "zh", ("zh-Hans",)),
         ("zh-TW", "zh-TW", ("zh-Hant",)),
         ("zh-Hant", "zh-Hant", ()),
         ("sr-Latn", "sr-Latn", ()),
         ("sr-Latn-RS", "sr-Latn-RS", ("sr-Latn",)),
-        ("de", "de", ()),
+        ("sr-RS", "sr-RS", ("sr-Cyrl", "sr")),
+        ("de", "de", ("de-Latn",)),
     ],
 )
 def test_fallbacks_keep_the_script(code, canonical, fallbacks):
@@ -48,6 +50,8 @@ def test_language_key_prefers_the_exact_tag_and_compares_canonical_forms():
     assert language_key(table, "zh-Hans") == "ZH"
     assert language_key(table, "zh-TW") == "zh-hant"
     assert language_key(table, "ru-RU") is None
+    assert language_key({"zh": 1, "zh-Hans": 2}, "zh-CN") == "zh-Hans"  # the closer tag
+    assert language_key({"zh-Hans": 1}, "zh-SG") == language_key({"zh-Hans": 1}, "zh") == "zh-Hans"
     assert language_key({"en": 1}, "zh-Hant") is None
     assert language_key({"xx": 1}, "xx") == "xx" and language_key({"en": 1}, "xx") is None  # never raises
 

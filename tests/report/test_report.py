@@ -294,6 +294,11 @@ def test_a_plain_report_leaves_the_shipped_study_out(tmp_path, monkeypatch, caps
     md = (tmp_path / "logs" / "report" / "report.md").read_text(encoding="utf-8")
     assert "Left out `logs/study` (runs shipped with selftt): report them with `--logs logs/study`." in md
     assert report_main(["--logs", "logs"]) == 0  # named explicitly: everything under it
+    capsys.readouterr()
+    (tmp_path / "logs" / "mine" / "version_0" / "results.json").unlink()  # only the shipped runs left
+    assert report_main([]) == 2
+    expected = "no results.json found under logs outside logs/study (runs shipped with selftt: report them with --logs logs/study)"
+    assert expected in capsys.readouterr().err
     assert "stt" in (tmp_path / "logs" / "report" / "results.csv").read_text(encoding="utf-8")
 
 

@@ -1,4 +1,4 @@
-"""Ctrl-C during fit ends with a line naming the last checkpoint and how to resume from it."""
+"""Ctrl-C or SIGTERM during fit ends with a line naming the last checkpoint and how to resume from it."""
 
 from __future__ import annotations
 
@@ -59,3 +59,27 @@ def test_ctrl_c_names_the_last_checkpoint_and_how_to_resume(tmp_path, caplog):
 def test_ctrl_c_before_any_checkpoint_says_there_is_nothing_to_resume(tmp_path, caplog):
     text = _fit(tmp_path, 1, caplog)
     assert "stopped (Ctrl-C) at global step 1 before any checkpoint was written" in text
+
+
+def test_sigterm_names_the_last_checkpoint_too(tmp_path, caplog):
+    """A scheduler's SIGTERM during step 6: Lightning ends that step, then stops (SIGTERMException)."""
+    import os
+    import signal
+
+    class _SigtermAtStep(Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            if trainer.global_step == 5:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "checkpoints", every_n_train_steps=2, save_last=True)
+    trainer = Trainer(
+        max_steps=8, callbacks=[checkpoint, InterruptNote(), _SigtermAtStep()], logger=False,
+        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
+    )  # fmt: skip
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with caplog.at_level(logging.WARNING, logger="selftt"), pytest.raises(SystemExit):
+            trainer.fit(_Tiny())
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert f"stopped (SIGTERM) at global step 6; the last checkpoint is {tmp_path / 'checkpoints' / 'last.ckpt'}" in caplog.text
