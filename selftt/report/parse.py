@@ -13,7 +13,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from selftt.errors import ConfigError
 from selftt.evaluation.results_schema import REQUIRED_KEYS, RESULTS_FORMAT, default_primary_metric
+from selftt.languages import canonical_code
 
 
 @dataclass
@@ -50,6 +52,15 @@ class Run:
     self_translation: dict[str, dict] = field(default_factory=dict)
     """Per target language: ``kept``, ``total``, ``rejected`` and ``answer_found`` counts (see
     ``results_schema.Results.self_translation``); files written before it: empty."""
+
+
+def _lang(code: str) -> str:
+    """A language code as the rest of selftt writes it (``"de-DE"``, ``"zh-Hant"``: canonical BCP 47
+    via :func:`selftt.languages.canonical_code`); a code that is not valid, lower-cased."""
+    try:
+        return canonical_code(code)
+    except ConfigError:
+        return code.lower()
 
 
 def _is_number(x) -> bool:
@@ -120,14 +131,14 @@ def parse_results(path: Path, metric: str | None = None) -> tuple[Run, list[str]
         n = n if isinstance(n, int) and not isinstance(n, bool) else None
         nums = {k: float(v) for k, v in m.items() if k not in ("lang", "n") and _is_number(v)}
         predictions, problem = _predictions_path(path, name, m.get("predictions"))
-        scores.append(Score(name, lang.lower(), n, float(m[primary]), nums, predictions, problem))
+        scores.append(Score(name, _lang(lang), n, float(m[primary]), nums, predictions, problem))
     if not scores:
         raise ValueError("no usable evaluation set: " + ", ".join(problems))
     tq = {}
     raw_tq = data.get("translation_quality")
     for lang, q in (raw_tq if isinstance(raw_tq, dict) else {}).items():
         if isinstance(q, dict):
-            tq[lang.lower()] = {k: float(q[k]) for k in ("bleu", "chrf") if _is_number(q.get(k))}
+            tq[_lang(lang)] = {k: float(q[k]) for k in ("bleu", "chrf") if _is_number(q.get(k))}
     stage, model, step = data.get("stage"), data.get("model"), data.get("step")
     settings = data.get("settings")
     run = Run(
@@ -142,7 +153,7 @@ def parse_results(path: Path, metric: str | None = None) -> tuple[Run, list[str]
         step=step if isinstance(step, int) and not isinstance(step, bool) else None,
         primary_metric=primary,
         scores=scores,
-        source_lang=source.lower() if isinstance(source := data.get("source_lang"), str) and source else "en",
+        source_lang=_lang(source) if isinstance(source := data.get("source_lang"), str) and source else "en",
         translation_quality={k: v for k, v in tq.items() if v},
         settings=settings if isinstance(settings, dict) else {},
         self_translation=_self_translation(data.get("self_translation")),
@@ -161,5 +172,5 @@ def _self_translation(raw: object) -> dict[str, dict]:
             counts = entry.get(key)
             if isinstance(counts, dict):
                 clean[key] = {str(k): v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)}
-        out[str(lang).lower()] = clean
+        out[_lang(str(lang))] = clean
     return out

@@ -95,3 +95,12 @@ def test_a_self_translate_train_run_whose_filters_kept_nothing_is_noted(tmp_path
         "`logs/b/version_0` (qa/stt seed 1) kept 0 of 40 self-translated examples in de: it trained "
         "without them, so its cells do not measure stt."
     ]
+
+
+def test_language_codes_keep_their_canonical_case(tmp_path):
+    path = _run(tmp_path, "a", 0, 20.0, source_lang="EN-us", self_translation={"de_de": {"kept": 3, "total": 4}})
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["metrics"] = {"xquad_de": {"lang": "DE-de", "n": 10, "f1": 20.0, "exact_match": 20.0}}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    (run,) = collect(tmp_path).runs
+    assert ([s.lang for s in run.scores], run.source_lang, list(run.self_translation)) == (["de-DE"], "en-US", ["de-DE"])
