@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "selftt"
 
 LAYERS = [
-    ["errors", "utils", "languages", "config_checks"],
+    ["errors", "utils", "languages", "config_checks", "unknown_key"],
     ["tasks", "modules"],
     ["translation"],
     ["datamodules"],
