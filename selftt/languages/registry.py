@@ -213,11 +213,14 @@ def language_key(table: Iterable[str], lang: str) -> str | None:
     language = _language(lang.strip()) if isinstance(lang, str) and lang.strip() else None
     if not isinstance(language, Language):
         return lang if lang in keys else None
+    by_code: dict[str, str] = {}  # canonical code -> the first key naming it
+    for key in keys:
+        found = _language(key.strip()) if isinstance(key, str) and key.strip() else None
+        if isinstance(found, Language):
+            by_code.setdefault(found.code, key)
     for wanted in (lang, language.code, *language.fallbacks):
         if wanted in keys:
             return wanted
-        for key in keys:
-            found = _language(key.strip()) if isinstance(key, str) and key.strip() else None
-            if isinstance(found, Language) and found.code == wanted:
-                return key
+        if wanted in by_code:
+            return by_code[wanted]
     return None
